@@ -1,0 +1,165 @@
+import { GRANT_TYPES, type GrantType } from '../core/client.js';
+import { findRedirectUriProblem } from '../core/redirect-uri.js';
+import { BUILTIN_SCOPES, isValidScopeToken } from '../core/scope.js';
+import { generateId, generateSecret, hashSecret } from '../core/secrets.js';
+import { loadConfiguration } from '../config.js';
+import { findClient, insertClient, listClients, setClientDisabled, updateClientSecret } from '../storage/clients.js';
+import { withDatabase } from './database.js';
+import { CliError, parseOptions, printTable } from './output.js';
+
+export async function runClientCommand(args: string[]): Promise<number> {
+  const [subcommand, ...rest] = args;
+  switch (subcommand) {
+    case 'create':
+      return createClient(rest);
+    case 'list':
+      return listAllClients(rest);
+    case 'rotate-secret':
+      return rotateSecret(rest);
+    case 'disable':
+      return changeDisabled(rest, true);
+    case 'enable':
+      return changeDisabled(rest, false);
+    default:
+      throw new CliError(
+        `unknown client command '${subcommand ?? ''}': use create, list, rotate-secret, disable or enable`,
+        true,
+      );
+  }
+}
+
+/** Checks the options of `client create` and returns the client's registration. */
+export function parseClientRegistration(
+  options: { name?: string; 'redirect-uri'?: string[]; public?: boolean; scope?: string; 'grant-type'?: string[] },
+  allowInsecureHttp: boolean,
+) {
+  const name = options.name?.trim();
+  if (name === undefined || name === '') throw new CliError('missing required option --name', true);
+  if (name.length > 200) throw new CliError('--name must not be longer than 200 characters');
+
+  const redirectUris = options['redirect-uri'] ?? [];
+  const isPublic = options.public === true;
+  const grantTypes = (options['grant-type'] ?? defaultGrantTypes(isPublic)) as GrantType[];
+  for (const grantType of grantTypes) {
+    if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
+      throw new CliError(`unsupported --grant-type '${grantType}': use ${GRANT_TYPES.join(', ')}`);
+    }
+  }
+  if (isPublic && grantTypes.includes('client_credentials')) {
+    throw new CliError('a --public client cannot use client_credentials: it has no secret to authenticate with');
+  }
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+    throw new CliError('missing required option --redirect-uri: the authorization code grant needs at least one', true);
+  }
+  for (const uri of redirectUris) {
+    const problem = findRedirectUriProblem(uri, { allowInsecureHttp });
+    if (problem !== undefined) throw new CliError(`invalid --redirect-uri '${uri}': it ${problem}`);
+  }
+
+  const scopes = options.scope === undefined ? Object.keys(BUILTIN_SCOPES) : options.scope.split(/\s+/).filter(Boolean);
+  for (const scope of scopes) {
+    if (!isValidScopeToken(scope)) throw new CliError(`invalid scope '${scope}' in --scope`);
+  }
+  return { name, redirectUris: [...new Set(redirectUris)], isPublic, grantTypes, scopes: [...new Set(scopes)] };
+}
+
+function defaultGrantTypes(isPublic: boolean): GrantType[] {
+  return isPublic ? ['authorization_code', 'refresh_token'] : ['authorization_code', 'refresh_token', 'client_credentials'];
+}
+
+async function createClient(args: string[]): Promise<number> {
+  const options = parseOptions(args, {
+    name: { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
+    public: { type: 'boolean' },
+    scope: { type: 'string' },
+    'grant-type': { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  });
+  const config = loadConfiguration();
+  const registration = parseClientRegistration(options, config.allowInsecureRedirectUris);
+
+  const clientId = generateId();
+  const secret = registration.isPublic ? undefined : generateSecret();
+  await withDatabase(({ db }) =>
+    insertClient(db, {
+      id: clientId,
+      name: registration.name,
+      secretHash: secret === undefined ? null : hashSecret(secret),
+      redirectUris: registration.redirectUris,
+      allowedScopes: registration.scopes,
+      grantTypes: registration.grantTypes,
+      tokenEndpointAuthMethod: registration.isPublic ? 'none' : 'client_secret_basic',
+      requirePkce: true,
+      now: Date.now(),
+    }),
+  );
+
+  if (options.json === true) {
+    console.log(JSON.stringify(secret === undefined ? { client_id: clientId } : { client_id: clientId, client_secret: secret }));
+    return 0;
+  }
+  console.log(`created client '${registration.name}'`);
+  console.log(`client_id:     ${clientId}`);
+  if (secret !== undefined) {
+    console.log(`client_secret: ${secret}`);
+    console.log('The secret is shown only this once; Gatehouse stores only its hash.');
+  }
+  return 0;
+}
+
+async function listAllClients(args: string[]): Promise<number> {
+  const options = parseOptions(args, { json: { type: 'boolean' } });
+  const clients = await withDatabase(({ db }) => listClients(db));
+  if (options.json === true) {
+    const rows = clients.map((client) => ({
+      client_id: client.id,
+      name: client.name,
+      type: client.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential',
+      redirect_uris: client.redirectUris,
+      scope: client.allowedScopes.join(' '),
+      grant_types: client.grantTypes,
+      disabled: client.disabled,
+      created_at: new Date(client.createdAt).toISOString(),
+    }));
+    console.log(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  printTable(
+    ['CLIENT_ID', 'NAME', 'TYPE', 'STATUS', 'REDIRECT_URIS'],
+    clients.map((client) => [
+      client.id,
+      client.name,
+      client.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential',
+      client.disabled ? 'disabled' : 'active',
+      client.redirectUris.join(' '),
+    ]),
+  );
+  return 0;
+}
+
+async function rotateSecret(args: string[]): Promise<number> {
+  const options = parseOptions(args, { 'client-id': { type: 'string' }, json: { type: 'boolean' } });
+  const clientId = options['client-id'];
+  if (clientId === undefined) throw new CliError('missing required option --client-id', true);
+  const secret = generateSecret();
+  await withDatabase(async ({ db }) => {
+    const client = await findClient(db, clientId);
+    if (client === undefined) throw new CliError(`no client with id '${clientId}'`);
+    if (client.secretHash === null) throw new CliError(`client '${clientId}' is public and has no secret`);
+    await updateClientSecret(db, clientId, hashSecret(secret), Date.now());
+  });
+  if (options.json === true) console.log(JSON.stringify({ client_id: clientId, client_secret: secret }));
+  else console.log(`client_secret: ${secret}\nThe old secret no longer works.`);
+  return 0;
+}
+
+async function changeDisabled(args: string[], disabled: boolean): Promise<number> {
+  const options = parseOptions(args, { 'client-id': { type: 'string' } });
+  const clientId = options['client-id'];
+  if (clientId === undefined) throw new CliError('missing required option --client-id', true);
+  const changed = await withDatabase(({ db }) => setClientDisabled(db, clientId, disabled, Date.now()));
+  if (!changed) throw new CliError(`no client with id '${clientId}'`);
+  console.log(`client '${clientId}' ${disabled ? 'disabled' : 'enabled'}`);
+  return 0;
+}

@@ -1,0 +1,60 @@
+import { ConfigurationError } from '../config.js';
+import { runClientCommand } from './client-commands.js';
+import { CliError } from './output.js';
+import { runServe } from './serve.js';
+import { runMigrate } from './migrate.js';
+import { runUserCommand } from './user-commands.js';
+
+const USAGE = `Usage: gatehouse <command> [options]
+
+Commands:
+  serve [--port N] [--host H]        migrate the database and start the server
+  migrate                            bring the database schema up to date
+  user create --username U --password-stdin [--name N] [--email E] [--json]
+  user set-password --username U --password-stdin
+  user list [--json]
+  client create --name N --redirect-uri URL [--redirect-uri URL ...] [--public]
+                [--scope "a b"] [--grant-type T ...] [--json]
+  client list [--json]
+  client rotate-secret --client-id ID [--json]
+  client disable --client-id ID
+  client enable --client-id ID
+
+Configuration comes from GATEHOUSE_* environment variables; see README.md.`;
+
+/** Runs one CLI command and returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await runServe(rest);
+      case 'migrate':
+        return await runMigrate(rest);
+      case 'user':
+        return await runUserCommand(rest);
+      case 'client':
+        return await runClientCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new CliError(`unknown command '${command}'`);
+    }
+  } catch (error) {
+    if (error instanceof CliError || error instanceof ConfigurationError) {
+      console.error(`gatehouse: ${error.message}`);
+      if (error instanceof CliError && error.showUsage) console.error(`\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`gatehouse: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`gatehouse: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/**
+ * Gatehouse's configuration, read from environment variables. Each entry documents its variable;
+ * README.md lists the same variables and a test keeps the two in step.
+ */
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const CONFIGURATION_VARIABLES = {
+  /** The issuer identifier: the URL clients use to reach Gatehouse, without a trailing slash. */
+  GATEHOUSE_ISSUER: z
+    .string()
+    .default('http://localhost:9000')
+    .refine(isValidIssuer, 'must be an http or https URL with no query, fragment or trailing slash'),
+  /** sqlite:PATH for the embedded database, or postgres://USER@HOST:PORT/DATABASE. */
+  GATEHOUSE_DATABASE_URL: z.string().min(1).default('sqlite:./data/gatehouse.sqlite'),
+  /** Connections in the PostgreSQL pool. */
+  GATEHOUSE_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** TCP port of the HTTP server. */
+  GATEHOUSE_PORT: z.coerce.number().int().min(0).max(65535).default(9000),
+  /** Address the HTTP server listens on. */
+  GATEHOUSE_HOST: z.string().min(1).default('127.0.0.1'),
+  /** pino log level: fatal, error, warn, info, debug, trace or silent. */
+  GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Lifetime of access tokens, in seconds. */
+  GATEHOUSE_ACCESS_TOKEN_TTL: seconds(3600),
+  /** Lifetime of each refresh token, in seconds; rotation issues a new one. */
+  GATEHOUSE_REFRESH_TOKEN_TTL: seconds(14 * 24 * 3600),
+  /** Absolute lifetime of a chain of rotated refresh tokens, in seconds, counted from the login. */
+  GATEHOUSE_REFRESH_FAMILY_TTL: seconds(90 * 24 * 3600),
+  /** Lifetime of a login session, in seconds. */
+  GATEHOUSE_SESSION_TTL: seconds(12 * 3600),
+  /** Require PKCE (S256) from confidential clients too. Public clients always need it. */
+  GATEHOUSE_REQUIRE_PKCE: booleanFlag.default(true),
+  /** Accept http:// redirect URIs on hosts other than loopback. Development only. */
+  GATEHOUSE_ALLOW_INSECURE_REDIRECT_URIS: booleanFlag.default(false),
+} as const;
+
+const configurationSchema = z.object(CONFIGURATION_VARIABLES);
+type RawConfiguration = z.infer<typeof configurationSchema>;
+
+export interface Configuration {
+  issuer: string;
+  databaseUrl: string;
+  databasePoolSize: number;
+  port: number;
+  host: string;
+  logLevel: RawConfiguration['GATEHOUSE_LOG_LEVEL'];
+  accessTokenSeconds: number;
+  refreshTokenSeconds: number;
+  refreshFamilySeconds: number;
+  sessionSeconds: number;
+  requirePkce: boolean;
+  allowInsecureRedirectUris: boolean;
+  /** True when the issuer is https: cookies get Secure and the __Host- prefix, and HSTS is sent. */
+  secureCookies: boolean;
+}
+
+export class ConfigurationError extends Error {}
+
+/** Reads and validates the configuration. Throws ConfigurationError naming every bad variable. */
+export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env): Configuration {
+  const relevant: Record<string, string> = {};
+  for (const name of Object.keys(CONFIGURATION_VARIABLES)) {
+    const value = environment[name];
+    if (value !== undefined && value !== '') relevant[name] = value;
+  }
+  const result = configurationSchema.safeParse(relevant);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'configuration');
+      return `${name}: ${issue.message} (got '${relevant[name] ?? ''}')`;
+    });
+    throw new ConfigurationError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const raw = result.data;
+  return {
+    issuer: raw.GATEHOUSE_ISSUER,
+    databaseUrl: raw.GATEHOUSE_DATABASE_URL,
+    databasePoolSize: raw.GATEHOUSE_DATABASE_POOL_SIZE,
+    port: raw.GATEHOUSE_PORT,
+    host: raw.GATEHOUSE_HOST,
+    logLevel: raw.GATEHOUSE_LOG_LEVEL,
+    accessTokenSeconds: raw.GATEHOUSE_ACCESS_TOKEN_TTL,
+    refreshTokenSeconds: raw.GATEHOUSE_REFRESH_TOKEN_TTL,
+    refreshFamilySeconds: raw.GATEHOUSE_REFRESH_FAMILY_TTL,
+    sessionSeconds: raw.GATEHOUSE_SESSION_TTL,
+    requirePkce: raw.GATEHOUSE_REQUIRE_PKCE,
+    allowInsecureRedirectUris: raw.GATEHOUSE_ALLOW_INSECURE_REDIRECT_URIS,
+    secureCookies: raw.GATEHOUSE_ISSUER.startsWith('https://'),
+  };
+}
+
+function isValidIssuer(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) return false;
+  if (url.username !== '' || url.password !== '') return false;
+  return !value.endsWith('/');
+}

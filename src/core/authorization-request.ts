@@ -1,0 +1,210 @@
+import type { Client } from './client.js';
+import { isPublicClient } from './client.js';
+import {
+  InvalidRequest,
+  InvalidScope,
+  OAuthError,
+  RequestNotSupported,
+  RequestUriNotSupported,
+  UnauthorizedClient,
+  UnsupportedResponseType,
+  UntrustedAuthorizationRequest,
+} from './errors.js';
+import { type Parameters, type ReadParameters, repeatedParametersError } from './params.js';
+import { checkCodeChallenge, type CodeChallenge } from './pkce.js';
+import { matchRedirectUri } from './redirect-uri.js';
+import { checkScopesAllowed, parseScope } from './scope.js';
+
+/** A bound on each parameter's length, well above what any legitimate value needs. */
+export const MAX_PARAMETER_LENGTH = 4096;
+
+export const PROMPT_VALUES = ['none', 'login', 'consent'] as const;
+export type Prompt = (typeof PROMPT_VALUES)[number];
+
+/** An authorization request that passed every check and may be stored as a pending interaction. */
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  /** True when the request carried redirect_uri, so the token request must repeat it (RFC 6749 section 4.1.3). */
+  redirectUriSent: boolean;
+  scopes: string[];
+  state: string | undefined;
+  codeChallenge: CodeChallenge | undefined;
+  prompt: Set<Prompt>;
+}
+
+/**
+ * The client and redirect URI are verified, so later errors can go back to the client. Carries
+ * what an error redirect needs.
+ */
+export interface RedirectTarget {
+  redirectUri: string;
+  state: string | undefined;
+}
+
+/** An authorization request error, with the redirect target when the error may be redirected. */
+export class AuthorizationRequestError extends Error {
+  constructor(
+    readonly error: OAuthError,
+    readonly target: RedirectTarget | undefined,
+  ) {
+    super(error.description);
+  }
+}
+
+/**
+ * Validates an authorization request (RFC 6749 section 4.1.1, RFC 7636 section 4.3).
+ *
+ * The client and redirect URI come first: until both are verified, every error is shown on
+ * Gatehouse's own page. After that, errors are sent to the redirect URI with the state.
+ */
+export function validateAuthorizationRequest(
+  { parameters, repeated }: ReadParameters,
+  client: Client | undefined,
+  options: { requirePkceForAllClients: boolean },
+): AuthorizationRequest {
+  checkUntrustedRepeats(repeated);
+  const verifiedClient = checkClient(parameters, client);
+  const redirectUri = checkRedirectUri(parameters, verifiedClient);
+  const target: RedirectTarget = {
+    redirectUri,
+    state: repeated.includes('state') ? undefined : parameters.get('state'),
+  };
+
+  try {
+    if (repeated.length > 0) throw repeatedParametersError(repeated);
+    checkParameterLengths(parameters);
+    checkResponseType(parameters, verifiedClient);
+    checkResponseMode(parameters);
+    checkUnsupportedRequestObjects(parameters);
+    const scopes = checkScope(parameters, verifiedClient);
+    const requirePkce =
+      isPublicClient(verifiedClient) || verifiedClient.requirePkce || options.requirePkceForAllClients;
+    const codeChallenge = checkCodeChallenge(
+      parameters.get('code_challenge'),
+      parameters.get('code_challenge_method'),
+      requirePkce,
+    );
+    const prompt = checkPrompt(parameters);
+
+    return {
+      clientId: verifiedClient.id,
+      redirectUri,
+      redirectUriSent: parameters.has('redirect_uri'),
+      scopes,
+      state: target.state,
+      codeChallenge,
+      prompt,
+    };
+  } catch (error) {
+    if (error instanceof OAuthError) throw new AuthorizationRequestError(error, target);
+    throw error;
+  }
+}
+
+/** A repeated client_id or redirect_uri leaves no verified place to send the error to. */
+function checkUntrustedRepeats(repeated: readonly string[]): void {
+  const untrusted = repeated.filter((name) => name === 'client_id' || name === 'redirect_uri');
+  if (untrusted.length > 0) {
+    throw new AuthorizationRequestError(
+      new UntrustedAuthorizationRequest(repeatedParametersError(untrusted).description),
+      undefined,
+    );
+  }
+}
+
+function checkClient(parameters: Parameters, client: Client | undefined): Client {
+  if (!parameters.has('client_id')) {
+    throw new AuthorizationRequestError(
+      new UntrustedAuthorizationRequest("missing required parameter 'client_id'"),
+      undefined,
+    );
+  }
+  if (client === undefined || client.disabled) {
+    throw new AuthorizationRequestError(
+      new UntrustedAuthorizationRequest("'client_id' does not name a registered client"),
+      undefined,
+    );
+  }
+  return client;
+}
+
+/** Exact match against the registered list; with one registered URI the parameter may be omitted. */
+function checkRedirectUri(parameters: Parameters, client: Client): string {
+  const requested = parameters.get('redirect_uri');
+  if (requested === undefined) {
+    if (client.redirectUris.length === 1 && client.redirectUris[0] !== undefined) return client.redirectUris[0];
+    throw new AuthorizationRequestError(
+      new UntrustedAuthorizationRequest("missing required parameter 'redirect_uri'"),
+      undefined,
+    );
+  }
+  const matched = matchRedirectUri(requested, client.redirectUris, isPublicClient(client));
+  if (matched === undefined) {
+    throw new AuthorizationRequestError(
+      new UntrustedAuthorizationRequest("'redirect_uri' does not match any redirect URI registered for the client"),
+      undefined,
+    );
+  }
+  return requested;
+}
+
+function checkParameterLengths(parameters: Parameters): void {
+  for (const [name, value] of parameters) {
+    if (value.length > MAX_PARAMETER_LENGTH) {
+      throw new InvalidRequest(`parameter '${name}' must not be longer than ${MAX_PARAMETER_LENGTH} characters`);
+    }
+  }
+}
+
+function checkResponseType(parameters: Parameters, client: Client): void {
+  const responseType = parameters.get('response_type');
+  if (responseType === undefined) throw new InvalidRequest("missing required parameter 'response_type'");
+  if (responseType !== 'code') {
+    throw new UnsupportedResponseType("'response_type' must be 'code'");
+  }
+  if (!client.grantTypes.includes('authorization_code')) {
+    throw new UnauthorizedClient('the client is not allowed to use the authorization code grant');
+  }
+}
+
+function checkResponseMode(parameters: Parameters): void {
+  const responseMode = parameters.get('response_mode');
+  if (responseMode !== undefined && responseMode !== 'query') {
+    throw new InvalidRequest("'response_mode' must be 'query'");
+  }
+}
+
+/** Request objects (OpenID Connect Core section 6) are not supported. */
+function checkUnsupportedRequestObjects(parameters: Parameters): void {
+  if (parameters.has('request')) throw new RequestNotSupported("the 'request' parameter is not supported");
+  if (parameters.has('request_uri')) {
+    throw new RequestUriNotSupported("the 'request_uri' parameter is not supported");
+  }
+}
+
+function checkScope(parameters: Parameters, client: Client): string[] {
+  const scope = parameters.get('scope');
+  // RFC 6749 section 3.3 lets the server either apply a default or fail. Gatehouse fails, so a
+  // client never receives access it did not name.
+  if (scope === undefined) throw new InvalidScope("missing required parameter 'scope'");
+  const scopes = parseScope(scope);
+  checkScopesAllowed(scopes, client.allowedScopes);
+  return scopes;
+}
+
+function checkPrompt(parameters: Parameters): Set<Prompt> {
+  const prompt = parameters.get('prompt');
+  const values = new Set<Prompt>();
+  if (prompt === undefined) return values;
+  for (const value of prompt.split(' ')) {
+    if (!(PROMPT_VALUES as readonly string[]).includes(value)) {
+      throw new InvalidRequest(`'prompt' value '${value}' is not supported`);
+    }
+    values.add(value as Prompt);
+  }
+  if (values.has('none') && values.size > 1) {
+    throw new InvalidRequest("'prompt=none' must not be combined with other values");
+  }
+  return values;
+}

@@ -1,0 +1,123 @@
+/**
+ * OAuth 2.0 protocol errors, one class per error code of RFC 6749 sections 4.1.2.1 and 5.2,
+ * RFC 6750 section 3.1 and OpenID Connect Core section 3.1.2.6.
+ *
+ * `description` goes on the wire and never contains internal detail. `detail` is for the logs.
+ */
+export abstract class OAuthError extends Error {
+  abstract readonly code: string;
+  /** HTTP status when the error is returned directly, not through a redirect. */
+  readonly status: number = 400;
+  /** False when the client or redirect_uri cannot be trusted, so the error must not be redirected. */
+  readonly redirectable: boolean = true;
+
+  constructor(
+    readonly description: string,
+    readonly detail?: string,
+  ) {
+    super(description);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  readonly code = 'invalid_request';
+}
+
+export class InvalidClient extends OAuthError {
+  readonly code = 'invalid_client';
+  override readonly status = 401;
+
+  /** Set when the client tried HTTP Basic, so the response carries WWW-Authenticate (RFC 6749 section 5.2). */
+  constructor(
+    description: string,
+    detail?: string,
+    readonly usedBasicAuthentication = false,
+  ) {
+    super(description, detail);
+  }
+}
+
+export class InvalidGrant extends OAuthError {
+  readonly code = 'invalid_grant';
+}
+
+export class UnauthorizedClient extends OAuthError {
+  readonly code = 'unauthorized_client';
+}
+
+export class UnsupportedGrantType extends OAuthError {
+  readonly code = 'unsupported_grant_type';
+}
+
+export class UnsupportedResponseType extends OAuthError {
+  readonly code = 'unsupported_response_type';
+}
+
+export class InvalidScope extends OAuthError {
+  readonly code = 'invalid_scope';
+}
+
+export class AccessDenied extends OAuthError {
+  readonly code = 'access_denied';
+  override readonly status = 403;
+}
+
+export class LoginRequired extends OAuthError {
+  readonly code = 'login_required';
+}
+
+export class ConsentRequired extends OAuthError {
+  readonly code = 'consent_required';
+}
+
+export class InteractionRequired extends OAuthError {
+  readonly code = 'interaction_required';
+}
+
+export class RequestNotSupported extends OAuthError {
+  readonly code = 'request_not_supported';
+}
+
+export class RequestUriNotSupported extends OAuthError {
+  readonly code = 'request_uri_not_supported';
+}
+
+export class InvalidToken extends OAuthError {
+  readonly code = 'invalid_token';
+  override readonly status = 401;
+}
+
+export class InsufficientScope extends OAuthError {
+  readonly code = 'insufficient_scope';
+  override readonly status = 403;
+}
+
+export class ServerError extends OAuthError {
+  readonly code = 'server_error';
+  override readonly status = 500;
+}
+
+export class TemporarilyUnavailable extends OAuthError {
+  readonly code = 'temporarily_unavailable';
+  override readonly status = 503;
+}
+
+/**
+ * An authorization request error that must be shown on Gatehouse's own error page because the
+ * client_id or redirect_uri could not be verified (RFC 6749 section 4.1.2.1).
+ */
+export class UntrustedAuthorizationRequest extends OAuthError {
+  readonly code = 'invalid_request';
+  override readonly redirectable = false;
+}
+
+/** The error body of RFC 6749 section 5.2. */
+export interface OAuthErrorBody {
+  error: string;
+  error_description: string;
+}
+
+export function toErrorBody(error: OAuthError): OAuthErrorBody {
+  return { error: error.code, error_description: error.description };
+}

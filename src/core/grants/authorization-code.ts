@@ -1,0 +1,54 @@
+import { InvalidGrant, InvalidRequest } from '../errors.js';
+import { requireParameter } from '../params.js';
+import { verifyCodeVerifier } from '../pkce.js';
+import { hashSecret } from '../secrets.js';
+import { issueTokens, type TokenResponse } from '../token-issuance.js';
+import type { GrantContext, GrantHandler } from './grant.js';
+
+/**
+ * The authorization code grant (RFC 6749 section 4.1.3, RFC 7636 section 4.6).
+ *
+ * The code is consumed before any other check, so a code is never usable twice whatever the
+ * outcome. A second redemption revokes every token issued from the code (RFC 6749 section 4.1.2).
+ */
+async function handle({ client, parameters, store, lifetimes, now }: GrantContext): Promise<TokenResponse> {
+  const code = requireParameter(parameters, 'code');
+  const redirectUri = parameters.get('redirect_uri');
+  const codeVerifier = parameters.get('code_verifier');
+
+  const redemption = await store.consumeAuthorizationCode(hashSecret(code), now);
+  if (redemption.outcome === 'unknown') throw new InvalidGrant("'code' is invalid or expired", 'unknown code');
+  if (redemption.outcome === 'replayed') {
+    await store.revokeFamily(redemption.familyId, now);
+    throw new InvalidGrant("'code' is invalid or expired", `code replayed, family ${redemption.familyId} revoked`);
+  }
+
+  const redeemed = redemption.code;
+  if (redeemed.clientId !== client.id) {
+    throw new InvalidGrant("'code' was not issued to this client", `code of client '${redeemed.clientId}'`);
+  }
+  if (redeemed.expiresAt <= now) throw new InvalidGrant("'code' is invalid or expired", 'expired code');
+  if (redeemed.redirectUriSent && redirectUri === undefined) {
+    throw new InvalidRequest("missing required parameter 'redirect_uri'");
+  }
+  if (redirectUri !== undefined && redirectUri !== redeemed.redirectUri) {
+    throw new InvalidGrant("'redirect_uri' does not match the authorization request");
+  }
+  verifyCodeVerifier(codeVerifier, redeemed.codeChallenge);
+
+  const refreshAllowed = client.grantTypes.includes('refresh_token');
+  return issueTokens({
+    store,
+    lifetimes,
+    now,
+    familyId: redeemed.familyId,
+    familyExpiresAt: redeemed.familyExpiresAt,
+    clientId: client.id,
+    userId: redeemed.userId,
+    authTime: redeemed.authTime,
+    accessScopes: redeemed.scopes,
+    refreshScopes: refreshAllowed ? redeemed.scopes : undefined,
+  });
+}
+
+export const authorizationCodeGrant: GrantHandler = { grantType: 'authorization_code', handle };

@@ -1,0 +1,50 @@
+import { InvalidGrant } from '../errors.js';
+import { requireParameter } from '../params.js';
+import { checkScopesAllowed, parseScope } from '../scope.js';
+import { hashSecret } from '../secrets.js';
+import { issueTokens, type TokenResponse } from '../token-issuance.js';
+import type { GrantContext, GrantHandler } from './grant.js';
+
+/**
+ * The refresh token grant (RFC 6749 section 6) with rotation on every use.
+ *
+ * Reuse of a rotated-out refresh token is treated as theft and revokes the whole family
+ * (RFC 9700 section 4.14.2). The new refresh token keeps the original scope; a narrower
+ * `scope` only narrows the new access token.
+ */
+async function handle({ client, parameters, store, lifetimes, now }: GrantContext): Promise<TokenResponse> {
+  const refreshToken = requireParameter(parameters, 'refresh_token');
+  const requestedScope = parameters.get('scope');
+
+  const use = await store.rotateRefreshToken(hashSecret(refreshToken), client.id, now);
+  if (use.outcome === 'invalid') throw new InvalidGrant("'refresh_token' is invalid or expired", use.reason);
+  if (use.outcome === 'reused') {
+    await store.revokeFamily(use.familyId, now);
+    throw new InvalidGrant(
+      "'refresh_token' is invalid or expired",
+      `rotated-out refresh token reused, family ${use.familyId} revoked`,
+    );
+  }
+
+  const rotated = use.token;
+  let accessScopes = rotated.scopes;
+  if (requestedScope !== undefined) {
+    accessScopes = parseScope(requestedScope);
+    checkScopesAllowed(accessScopes, rotated.scopes);
+  }
+
+  return issueTokens({
+    store,
+    lifetimes,
+    now,
+    familyId: rotated.familyId,
+    familyExpiresAt: rotated.familyExpiresAt,
+    clientId: client.id,
+    userId: rotated.userId,
+    authTime: rotated.authTime,
+    accessScopes,
+    refreshScopes: rotated.scopes,
+  });
+}
+
+export const refreshTokenGrant: GrantHandler = { grantType: 'refresh_token', handle };

@@ -1,0 +1,68 @@
+/**
+ * The storage operations the grants need. The storage layer implements them with single
+ * conditional updates, so two concurrent callers can never both consume one code or one
+ * refresh token.
+ */
+export interface TokenStore {
+  consumeAuthorizationCode(codeHash: string, now: number): Promise<CodeRedemption>;
+  rotateRefreshToken(tokenHash: string, clientId: string, now: number): Promise<RefreshTokenUse>;
+  /** Revokes every token of a family, including ones inserted after this call. */
+  revokeFamily(familyId: string, now: number): Promise<void>;
+  createFamily(family: NewTokenFamily): Promise<void>;
+  insertTokens(tokens: NewTokens): Promise<void>;
+}
+
+export interface RedeemedAuthorizationCode {
+  familyId: string;
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  redirectUriSent: boolean;
+  scopes: string[];
+  codeChallenge: string | null;
+  authTime: number;
+  expiresAt: number;
+  familyExpiresAt: number;
+}
+
+export type CodeRedemption =
+  | { outcome: 'redeemed'; code: RedeemedAuthorizationCode }
+  /** The code existed and was used before: a replay (RFC 6749 section 4.1.2). */
+  | { outcome: 'replayed'; familyId: string }
+  | { outcome: 'unknown' };
+
+export interface RotatedRefreshToken {
+  familyId: string;
+  clientId: string;
+  userId: string | null;
+  scopes: string[];
+  expiresAt: number;
+  familyExpiresAt: number;
+  authTime: number | null;
+}
+
+export type RefreshTokenUse =
+  | { outcome: 'rotated'; token: RotatedRefreshToken }
+  /** The token was already rotated out: RFC 9700 section 4.14.2 treats this as theft. */
+  | { outcome: 'reused'; familyId: string }
+  /** Unknown, issued to another client, revoked, expired or in a revoked family. */
+  | { outcome: 'invalid'; reason: string };
+
+export interface NewTokenFamily {
+  id: string;
+  clientId: string;
+  userId: string | null;
+  createdAt: number;
+  /** The absolute end of every refresh token in the family, however often it is rotated. */
+  expiresAt: number;
+}
+
+export interface NewTokens {
+  familyId: string;
+  clientId: string;
+  userId: string | null;
+  now: number;
+  authTime: number | null;
+  access: { tokenHash: string; scopes: string[]; expiresAt: number };
+  refresh: { tokenHash: string; scopes: string[]; expiresAt: number } | undefined;
+}

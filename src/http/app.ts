@@ -1,0 +1,90 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { parse as parseQueryString } from 'node:querystring';
+import type { AppContext } from './context.js';
+import { installErrorHandlers } from './errors.js';
+import { registerAuthorizeRoutes } from './routes/authorize.js';
+import { registerConsentRoutes } from './routes/consent.js';
+import { registerHomeRoutes } from './routes/home.js';
+import { registerLoginRoutes } from './routes/login.js';
+import { registerLogoutRoutes } from './routes/logout.js';
+import { registerMetadataRoutes } from './routes/metadata.js';
+import { registerTokenRoutes } from './routes/token.js';
+import { registerUserinfoRoutes } from './routes/userinfo.js';
+
+/** Form bodies of every endpoint are small; 64 KiB leaves room for long scopes and states. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+/** A bound on the number of form fields, so a body of many tiny fields is cheap to reject. */
+const MAX_FORM_FIELDS = 100;
+
+/**
+ * Request logging that leaves out query strings, cookies and the Authorization header, so no
+ * token, code or password reaches the logs.
+ */
+const LOG_SERIALIZERS: FastifyServerOptions['logger'] = {
+  serializers: {
+    req(request: { method: string; url: string; ip?: string; id?: string }) {
+      const path = request.url.split('?')[0];
+      return { method: request.method, path, remoteAddress: request.ip, id: request.id };
+    },
+    res(reply: { statusCode: number }) {
+      return { statusCode: reply.statusCode };
+    },
+  },
+};
+
+export interface BuildAppOptions {
+  /** A pino logger configuration, or false for none. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the Fastify application with every route of Gatehouse. Does not listen. */
+export async function buildApp(context: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const logger =
+    options.logger === false
+      ? false
+      : { ...(LOG_SERIALIZERS as object), ...(typeof options.logger === 'object' ? options.logger : {}) };
+  const app = Fastify({
+    logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    routerOptions: { maxParamLength: 200 },
+    return503OnClosing: true,
+  });
+
+  await app.register(cookie);
+  await app.register(formbody, {
+    bodyLimit: BODY_LIMIT_BYTES,
+    parser: (body) => parseQueryString(body, '&', '=', { maxKeys: MAX_FORM_FIELDS }),
+  });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: context.config.secureCookies ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+
+  installErrorHandlers(app, context);
+  registerHomeRoutes(app, context);
+  registerMetadataRoutes(app, context);
+  registerAuthorizeRoutes(app, context);
+  registerLoginRoutes(app, context);
+  registerConsentRoutes(app, context);
+  registerLogoutRoutes(app, context);
+  registerTokenRoutes(app, context);
+  registerUserinfoRoutes(app, context);
+  return app;
+}

@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Configuration } from '../config.js';
+import type { Database } from '../storage/schema.js';
+import type { KyselyTokenStore } from '../storage/tokens.js';
+import type { Views } from './views.js';
+
+/** Dependencies every route receives; nothing is reached through globals. */
+export interface AppContext {
+  config: Configuration;
+  db: Kysely<Database>;
+  tokens: KyselyTokenStore;
+  clock: Clock;
+  views: Views;
+}
+
+/** How a route reports errors: OAuth JSON for protocol endpoints, an HTML page for pages. */
+export type ErrorFormat = 'json' | 'page';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    errorFormat?: ErrorFormat;
+  }
+}

@@ -1,0 +1,179 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  InvalidClient,
+  InvalidRequest,
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailable,
+  toErrorBody,
+} from '../core/errors.js';
+import type { RedirectTarget } from '../core/authorization-request.js';
+import type { AppContext } from './context.js';
+
+/** Sends an OAuth error as JSON (RFC 6749 section 5.2), never cached. */
+export function sendJsonError(reply: FastifyReply, error: OAuthError): FastifyReply {
+  if (error instanceof InvalidClient && error.usedBasicAuthentication) {
+    reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"');
+  }
+  return reply
+    .status(error.status)
+    .header('cache-control', 'no-store')
+    .header('pragma', 'no-cache')
+    .send(toErrorBody(error));
+}
+
+export interface ErrorPage {
+  status: number;
+  title: string;
+  message: string;
+  code?: string | undefined;
+}
+
+export function renderErrorPage(context: AppContext, reply: FastifyReply, page: ErrorPage): FastifyReply {
+  return context.views.render(reply, 'error', { title: page.title, message: page.message, code: page.code }, page.status);
+}
+
+/**
+ * Sends the browser back to the client's verified redirect URI with an error, the state and the
+ * issuer (RFC 6749 section 4.1.2.1, RFC 9207).
+ */
+export function redirectWithError(
+  context: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: RedirectTarget,
+  error: OAuthError,
+): FastifyReply {
+  request.log.info({ error: error.code, detail: error.detail ?? error.description }, 'authorization request rejected');
+  const parameters: Record<string, string> = { error: error.code, error_description: error.description };
+  if (target.state !== undefined) parameters.state = target.state;
+  return redirectToClient(context, request, reply, target.redirectUri, parameters);
+}
+
+/** Redirects to a client's redirect URI, adding the parameters and iss to any query it already has. */
+export function redirectToClient(
+  context: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  redirectUri: string,
+  parameters: Record<string, string>,
+): FastifyReply {
+  const location = new URL(redirectUri);
+  for (const [name, value] of Object.entries(parameters)) location.searchParams.append(name, value);
+  location.searchParams.append('iss', context.config.issuer);
+  // RFC 9700 section 4.12: after a POST, 303 makes the browser follow with GET and drop the body.
+  const status = request.method === 'POST' ? 303 : 302;
+  return reply.header('cache-control', 'no-store').redirect(location.href, status);
+}
+
+/** Maps errors that reached Fastify (from parsers, limits or handlers) to a safe response. */
+export function installErrorHandlers(app: FastifyInstance, context: AppContext): void {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const format = request.routeOptions.config?.errorFormat ?? 'page';
+    const oauthError = toOAuthError(error);
+
+    if (oauthError.status >= 500) {
+      logServerFault(request, error, oauthError);
+    } else {
+      request.log.info({ error: oauthError.code, detail: oauthError.detail ?? oauthError.description }, 'request rejected');
+    }
+
+    if (format === 'json') return sendJsonError(reply, oauthError);
+    return renderErrorPage(context, reply, {
+      status: oauthError.status,
+      title: oauthError.status >= 500 ? 'Something went wrong' : 'Invalid request',
+      message: oauthError.description,
+      code: oauthError.code,
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/.well-known/') || request.headers.accept?.includes('application/json')) {
+      return reply.status(404).send({ error: 'not_found', error_description: 'no such endpoint' });
+    }
+    return renderErrorPage(context, reply, {
+      status: 404,
+      title: 'Page not found',
+      message: 'There is no page at this address.',
+    });
+  });
+}
+
+/** Database outages are reported once per outage, not once per request. */
+let databaseOutageLogged = false;
+
+function logServerFault(request: FastifyRequest, error: Error, oauthError: OAuthError): void {
+  if (oauthError instanceof TemporarilyUnavailable) {
+    if (!databaseOutageLogged) {
+      databaseOutageLogged = true;
+      request.log.error({ err: error }, 'database unavailable');
+    }
+    return;
+  }
+  request.log.error({ err: error }, 'request failed');
+}
+
+/** Called after a successful database query, so the next outage is logged again. */
+export function noteDatabaseAvailable(): void {
+  databaseOutageLogged = false;
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+]);
+
+function toOAuthError(error: Error): OAuthError {
+  if (error instanceof OAuthError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) {
+    return new TemporarilyUnavailable('the service is temporarily unavailable, try again shortly', error.message);
+  }
+  if (error.message.includes('Connection terminated') || error.message.includes('timeout exceeded when trying to connect')) {
+    return new TemporarilyUnavailable('the service is temporarily unavailable, try again shortly', error.message);
+  }
+  const statusCode = (error as FastifyError).statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return new ClientFault(statusCode, describeClientFault(error as FastifyError));
+  }
+  return new ServerError('the server could not process the request', error.message);
+}
+
+/** Faults Fastify detects before a handler runs: bad content type, body too large, bad encoding. */
+class ClientFault extends InvalidRequest {
+  override readonly status: number;
+
+  constructor(status: number, description: string) {
+    super(description);
+    // 415 is reported as 400 invalid_request, which every OAuth client understands.
+    this.status = status === 415 ? 400 : status;
+  }
+}
+
+function describeClientFault(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'the request body is too large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return "the request body must be 'application/x-www-form-urlencoded'";
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'the request body is not valid JSON';
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'the Content-Length header does not match the body';
+    default:
+      return 'the request is malformed';
+  }
+}

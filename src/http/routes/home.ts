@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import { findUserById } from '../../storage/users.js';
+import { csrfToken, loadSession } from '../browser.js';
+import type { AppContext } from '../context.js';
+import { LOGOUT_CSRF_PURPOSE } from './logout.js';
+
+/** The account page at `/` and the stylesheet the pages share. */
+export function registerHomeRoutes(app: FastifyInstance, context: AppContext): void {
+  app.get('/', { config: { errorFormat: 'page' } }, async (request, reply) => {
+    const current = await loadSession(context, request);
+    const user = current === undefined ? undefined : await findUserById(context.db, current.session.userId);
+    return context.views.render(reply, 'home', {
+      username: user === undefined ? undefined : (user.name ?? user.username),
+      csrfToken: current === undefined ? undefined : csrfToken(current.secret, LOGOUT_CSRF_PURPOSE),
+    });
+  });
+
+  app.get('/assets/gatehouse.css', (_request, reply) =>
+    reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(context.views.stylesheet),
+  );
+}

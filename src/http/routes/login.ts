@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { collectParameters, entriesOf } from '../../core/params.js';
+import { verifyPassword } from '../../passwords.js';
+import { markPendingRequestLoggedIn, type PendingAuthorizationRequest } from '../../storage/authorization-requests.js';
+import { findClient } from '../../storage/clients.js';
+import { findUserByUsername } from '../../storage/users.js';
+import { advanceAuthorization, loadPendingRequest } from '../authorization-flow.js';
+import { csrfToken, ensureBrowserSecret, isValidCsrfToken, readBrowserSecret, startSession } from '../browser.js';
+import type { AppContext } from '../context.js';
+import { renderErrorPage } from '../errors.js';
+
+/** One message for unknown usernames and wrong passwords, so the form does not reveal which users exist. */
+export const LOGIN_FAILED_MESSAGE = 'The username or password is incorrect.';
+const MAX_CREDENTIAL_LENGTH = 1024;
+
+/** The login page, used during an authorization request (`?request=ID`) or on its own. */
+export function registerLoginRoutes(app: FastifyInstance, context: AppContext): void {
+  app.get('/login', { config: { errorFormat: 'page' } }, (request, reply) => showLogin(context, request, reply));
+  app.post('/login', { config: { errorFormat: 'page' } }, (request, reply) => submitLogin(context, request, reply));
+}
+
+function csrfPurpose(requestId: string | undefined): string {
+  return requestId === undefined ? 'login' : `login:${requestId}`;
+}
+
+async function showLogin(context: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const query = collectParameters(entriesOf(request.query));
+  const requestId = query.get('request');
+  let pending: PendingAuthorizationRequest | undefined;
+  if (requestId !== undefined) {
+    const lookup = await loadPendingRequest(context, request, reply, requestId);
+    if (!lookup.found) return lookup.reply;
+    pending = lookup.pending;
+  }
+  const browserSecret = ensureBrowserSecret(context, request, reply);
+  return renderLogin(context, reply, browserSecret, pending, { username: '', error: undefined, status: 200 });
+}
+
+async function renderLogin(
+  context: AppContext,
+  reply: FastifyReply,
+  browserSecret: string,
+  pending: PendingAuthorizationRequest | undefined,
+  form: { username: string; error: string | undefined; status: number },
+): Promise<FastifyReply> {
+  const client = pending === undefined ? undefined : await findClient(context.db, pending.request.clientId);
+  return context.views.render(
+    reply,
+    'login',
+    {
+      clientName: client?.name,
+      requestId: pending?.id,
+      csrfToken: csrfToken(browserSecret, csrfPurpose(pending?.id)),
+      username: form.username,
+      error: form.error,
+    },
+    form.status,
+  );
+}
+
+async function submitLogin(context: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const form = collectParameters(entriesOf(request.body));
+  const requestId = form.get('request');
+  const username = form.get('username') ?? '';
+  const password = form.get('password') ?? '';
+
+  let pending: PendingAuthorizationRequest | undefined;
+  if (requestId !== undefined) {
+    const lookup = await loadPendingRequest(context, request, reply, requestId);
+    if (!lookup.found) return lookup.reply;
+    pending = lookup.pending;
+  }
+  const browserSecret = readBrowserSecret(context, request);
+  if (browserSecret === undefined || !isValidCsrfToken(browserSecret, csrfPurpose(requestId), form.get('csrf_token'))) {
+    request.log.info({ requestId }, 'login rejected: invalid CSRF token');
+    return renderErrorPage(context, reply, {
+      status: 403,
+      title: 'Sign-in form expired',
+      message: 'The sign-in form is no longer valid. Go back and load the page again.',
+    });
+  }
+
+  // TODO: limit failed attempts per account and per IP address with counters in the database.
+  const user =
+    username.length > MAX_CREDENTIAL_LENGTH || password.length > MAX_CREDENTIAL_LENGTH
+      ? undefined
+      : await findUserByUsername(context.db, username);
+  const passwordValid = await verifyPassword(password.slice(0, MAX_CREDENTIAL_LENGTH), user?.password_hash);
+  if (user === undefined || !passwordValid) {
+    request.log.info({ requestId, userFound: user !== undefined }, 'login failed');
+    return renderLogin(context, reply, browserSecret, pending, {
+      username: username.slice(0, MAX_CREDENTIAL_LENGTH),
+      error: LOGIN_FAILED_MESSAGE,
+      status: 400,
+    });
+  }
+
+  const current = await startSession(context, request, reply, user.id);
+  request.log.info({ userId: user.id }, 'login succeeded');
+  if (pending === undefined) return reply.redirect('/', 303);
+
+  await markPendingRequestLoggedIn(context.db, pending.id);
+  return advanceAuthorization(context, request, reply, pending.request, current.session, pending, {
+    loggedIn: true,
+    consented: false,
+  });
+}

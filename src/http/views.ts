@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+import type { FastifyReply } from 'fastify';
+
+/** The folder with the page templates and the stylesheet, at the package root. */
+const VIEWS_DIRECTORY = fileURLToPath(new URL('../../../views/', import.meta.url));
+
+export interface Views {
+  render(reply: FastifyReply, template: string, data: Record<string, unknown>, status?: number): FastifyReply;
+  stylesheet: string;
+}
+
+/** Loads the page templates. Eta escapes every `<%= %>` output, so request values are safe in pages. */
+export function loadViews(): Views {
+  const eta = new Eta({ views: VIEWS_DIRECTORY, autoEscape: true, cache: true });
+  const stylesheet = readFileSync(new URL('gatehouse.css', `file://${VIEWS_DIRECTORY}`), 'utf8');
+  return {
+    stylesheet,
+    render(reply, template, data, status = 200) {
+      const html = eta.render(template, data);
+      return reply
+        .status(status)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(html);
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import { systemClock, type Clock } from './clock.js';
+import type { Configuration } from './config.js';
+import { buildApp, type BuildAppOptions } from './http/app.js';
+import type { AppContext } from './http/context.js';
+import { loadViews } from './http/views.js';
+import { openDatabase, type DatabaseHandle } from './storage/database.js';
+import { migrateToLatest } from './storage/migrate.js';
+import { KyselyTokenStore } from './storage/tokens.js';
+
+export interface Gatehouse {
+  app: FastifyInstance;
+  context: AppContext;
+  database: DatabaseHandle;
+  close(): Promise<void>;
+}
+
+export interface CreateGatehouseOptions extends BuildAppOptions {
+  clock?: Clock;
+  /** Run migrations before serving. True by default. */
+  migrate?: boolean;
+}
+
+/** Opens the database, migrates it and builds the application. The caller decides whether to listen. */
+export async function createGatehouse(config: Configuration, options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
+  const database = openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+  try {
+    if (options.migrate !== false) await migrateToLatest(database.db);
+    const context: AppContext = {
+      config,
+      db: database.db,
+      tokens: new KyselyTokenStore(database.db),
+      clock: options.clock ?? systemClock,
+      views: loadViews(),
+    };
+    const logger = options.logger ?? { level: config.logLevel };
+    const app = await buildApp(context, { logger });
+    return {
+      app,
+      context,
+      database,
+      async close() {
+        await app.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
