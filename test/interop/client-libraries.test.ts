@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as oauth from 'oauth4webapi';
+import * as client from 'openid-client';
+import { BrowserSession, locationOf } from '../support/browser-session.js';
+import { submitConsent, submitLogin } from '../support/flows.js';
+import { startTestGatehouse, type TestClient, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
+
+/**
+ * Real client libraries as the consumer, over real HTTP. The browser part (login and consent)
+ * goes through the inject-based browser session against the same application.
+ */
+describe('client library interoperability', () => {
+  let gatehouse: TestGatehouse;
+  let user: TestUser;
+  let confidential: TestClient;
+
+  before(async () => {
+    gatehouse = await startTestGatehouse({ listen: true });
+    user = await gatehouse.createUser({ username: 'interop', email: 'interop@example.com' });
+    confidential = await gatehouse.createClient({
+      name: 'Interop App',
+      redirectUris: ['http://127.0.0.1:8123/callback'],
+    });
+  });
+  after(() => gatehouse.stop());
+
+  /** Logs in and allows, then returns the URL the browser was sent back to. */
+  async function completeInBrowser(browser: BrowserSession, authorizationUrl: URL): Promise<URL> {
+    let response = await browser.get(`${authorizationUrl.pathname}${authorizationUrl.search}`);
+    let location = locationOf(response);
+    if (location.startsWith('/login')) {
+      response = await submitLogin(browser, location, user);
+      location = locationOf(response);
+    }
+    if (location.startsWith('/consent')) {
+      response = await submitConsent(browser, location, 'allow');
+      location = locationOf(response);
+    }
+    return new URL(location);
+  }
+
+  it('oauth4webapi completes code, userinfo and refresh', async () => {
+    const issuer = new URL(gatehouse.baseUrl);
+    const discovery = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true });
+    const server = await oauth.processDiscoveryResponse(issuer, discovery);
+    assert.equal(server.issuer, gatehouse.baseUrl);
+
+    const appClient: oauth.Client = { client_id: confidential.clientId };
+    const authentication = oauth.ClientSecretBasic(confidential.secret ?? '');
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const authorizationUrl = new URL(server.authorization_endpoint ?? '');
+    authorizationUrl.search = new URLSearchParams({
+      client_id: confidential.clientId,
+      redirect_uri: confidential.redirectUri,
+      response_type: 'code',
+      scope: 'profile email',
+      state,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    }).toString();
+
+    const callback = await completeInBrowser(new BrowserSession(gatehouse.app), authorizationUrl);
+    // validateAuthResponse checks the state and the RFC 9207 iss parameter.
+    const parameters = oauth.validateAuthResponse(server, appClient, callback, state);
+
+    const tokenResponse = await oauth.authorizationCodeGrantRequest(
+      server,
+      appClient,
+      authentication,
+      parameters,
+      confidential.redirectUri,
+      verifier,
+      { [oauth.allowInsecureRequests]: true },
+    );
+    const tokens = await oauth.processAuthorizationCodeResponse(server, appClient, tokenResponse);
+    assert.equal(tokens.token_type, 'bearer');
+    assert.equal(tokens.scope, 'profile email');
+    assert.ok(tokens.refresh_token, 'a refresh token is issued');
+
+    const userinfoResponse = await oauth.userInfoRequest(server, appClient, tokens.access_token, {
+      [oauth.allowInsecureRequests]: true,
+    });
+    const userinfo = await oauth.processUserInfoResponse(server, appClient, user.id, userinfoResponse);
+    assert.equal(userinfo.sub, user.id);
+    assert.equal(userinfo.email, 'interop@example.com');
+
+    const refreshResponse = await oauth.refreshTokenGrantRequest(server, appClient, authentication, tokens.refresh_token, {
+      [oauth.allowInsecureRequests]: true,
+    });
+    const refreshed = await oauth.processRefreshTokenResponse(server, appClient, refreshResponse);
+    assert.notEqual(refreshed.access_token, tokens.access_token, 'refresh issues a new access token');
+    assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'refresh rotates the refresh token');
+  });
+
+  it('oauth4webapi reports access_denied after Deny', async () => {
+    const issuer = new URL(gatehouse.baseUrl);
+    const server = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }),
+    );
+    const other = await gatehouse.createUser();
+    const state = oauth.generateRandomState();
+    const authorizationUrl = new URL(server.authorization_endpoint ?? '');
+    authorizationUrl.search = new URLSearchParams({
+      client_id: confidential.clientId,
+      redirect_uri: confidential.redirectUri,
+      response_type: 'code',
+      scope: 'profile',
+      state,
+      code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
+      code_challenge_method: 'S256',
+    }).toString();
+
+    const browser = new BrowserSession(gatehouse.app);
+    const login = await submitLogin(browser, locationOf(await browser.get(`${authorizationUrl.pathname}${authorizationUrl.search}`)), other);
+    const denied = new URL(locationOf(await submitConsent(browser, locationOf(login), 'deny')));
+
+    assert.throws(
+      () => oauth.validateAuthResponse(server, { client_id: confidential.clientId }, denied, state),
+      (error: unknown) => error instanceof oauth.AuthorizationResponseError && error.error === 'access_denied',
+      'oauth4webapi surfaces access_denied with a verified state and issuer',
+    );
+  });
+
+  it('openid-client completes code, userinfo, refresh and client credentials', async () => {
+    const config = await client.discovery(
+      new URL(gatehouse.baseUrl),
+      confidential.clientId,
+      undefined,
+      client.ClientSecretPost(confidential.secret ?? ''),
+      { algorithm: 'oauth2', execute: [client.allowInsecureRequests] },
+    );
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const authorizationUrl = client.buildAuthorizationUrl(config, {
+      redirect_uri: confidential.redirectUri,
+      scope: 'profile',
+      state,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+
+    const callback = await completeInBrowser(new BrowserSession(gatehouse.app), authorizationUrl);
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    assert.equal(tokens.scope, 'profile');
+
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, user.id);
+    assert.equal(userinfo.preferred_username, 'interop');
+    assert.equal(userinfo.email, undefined, 'the profile scope alone releases no email');
+
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token ?? '');
+    assert.ok(refreshed.access_token);
+
+    const service = await client.clientCredentialsGrant(config, { scope: 'api:read' });
+    assert.equal(service.scope, 'api:read');
+    assert.equal(service.refresh_token, undefined, 'client credentials issue no refresh token');
+  });
+});
