@@ -31,6 +31,8 @@ export const CONFIGURATION_VARIABLES = {
   GATEHOUSE_REFRESH_FAMILY_TTL: seconds(90 * 24 * 3600),
   /** Lifetime of a login session, in seconds. */
   GATEHOUSE_SESSION_TTL: seconds(12 * 3600),
+  /** Seconds between sweeps that delete expired rows; 0 turns the sweep off. One process at a time sweeps. */
+  GATEHOUSE_SWEEP_INTERVAL: z.coerce.number().int().min(0).default(300),
   /** Require PKCE (S256) from confidential clients too. Public clients always need it. */
   GATEHOUSE_REQUIRE_PKCE: booleanFlag.default(true),
   /** Accept http:// redirect URIs on hosts other than loopback. Development only. */
@@ -51,6 +53,7 @@ export interface Configuration {
   refreshTokenSeconds: number;
   refreshFamilySeconds: number;
   sessionSeconds: number;
+  sweepIntervalSeconds: number;
   requirePkce: boolean;
   allowInsecureRedirectUris: boolean;
   /** True when the issuer is https: cookies get Secure and the __Host- prefix, and HSTS is sent. */
@@ -86,6 +89,7 @@ export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env):
     refreshTokenSeconds: raw.GATEHOUSE_REFRESH_TOKEN_TTL,
     refreshFamilySeconds: raw.GATEHOUSE_REFRESH_FAMILY_TTL,
     sessionSeconds: raw.GATEHOUSE_SESSION_TTL,
+    sweepIntervalSeconds: raw.GATEHOUSE_SWEEP_INTERVAL,
     requirePkce: raw.GATEHOUSE_REQUIRE_PKCE,
     allowInsecureRedirectUris: raw.GATEHOUSE_ALLOW_INSECURE_REDIRECT_URIS,
     secureCookies: raw.GATEHOUSE_ISSUER.startsWith('https://'),

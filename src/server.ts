@@ -7,11 +7,13 @@ import { loadViews } from './http/views.js';
 import { openDatabase, type DatabaseHandle } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
 import { KyselyTokenStore } from './storage/tokens.js';
+import { startSweeper, type Sweeper } from './sweeper.js';
 
 export interface Gatehouse {
   app: FastifyInstance;
   context: AppContext;
   database: DatabaseHandle;
+  sweeper: Sweeper;
   close(): Promise<void>;
 }
 
@@ -29,17 +31,22 @@ export async function createGatehouse(config: Configuration, options: CreateGate
     const context: AppContext = {
       config,
       db: database.db,
+      databaseHealth: database.health,
       tokens: new KyselyTokenStore(database.db),
       clock: options.clock ?? systemClock,
       views: loadViews(),
     };
     const logger = options.logger ?? { level: config.logLevel };
     const app = await buildApp(context, { logger });
+    database.health.whenRecovered(() => app.log.info('database available again'));
+    const sweeper = startSweeper(database.db, context.clock, app.log, config.sweepIntervalSeconds);
     return {
       app,
       context,
       database,
+      sweeper,
       async close() {
+        await sweeper.stop();
         await app.close();
         await database.close();
       },

@@ -3,6 +3,7 @@ import { runClientCommand } from './client-commands.js';
 import { CliError } from './output.js';
 import { runServe } from './serve.js';
 import { runMigrate } from './migrate.js';
+import { runPrune } from './prune.js';
 import { runUserCommand } from './user-commands.js';
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -10,6 +11,7 @@ const USAGE = `Usage: gatehouse <command> [options]
 Commands:
   serve [--port N] [--host H]        migrate the database and start the server
   migrate                            bring the database schema up to date
+  prune [--json]                     delete expired sessions, requests, codes and tokens now
   user create --username U --password-stdin [--name N] [--email E] [--json]
   user set-password --username U --password-stdin
   user list [--json]
@@ -31,6 +33,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runServe(rest);
       case 'migrate':
         return await runMigrate(rest);
+      case 'prune':
+        return await runPrune(rest);
       case 'user':
         return await runUserCommand(rest);
       case 'client':

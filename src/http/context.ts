@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Configuration } from '../config.js';
+import type { DatabaseHealth } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
 import type { KyselyTokenStore } from '../storage/tokens.js';
 import type { Views } from './views.js';
@@ -9,6 +10,7 @@ import type { Views } from './views.js';
 export interface AppContext {
   config: Configuration;
   db: Kysely<Database>;
+  databaseHealth: DatabaseHealth;
   tokens: KyselyTokenStore;
   clock: Clock;
   views: Views;

@@ -73,15 +73,16 @@ export function installErrorHandlers(app: FastifyInstance, context: AppContext):
     const oauthError = toOAuthError(error);
 
     if (oauthError.status >= 500) {
-      logServerFault(request, error, oauthError);
+      logServerFault(context, request, error, oauthError);
     } else {
       request.log.info({ error: oauthError.code, detail: oauthError.detail ?? oauthError.description }, 'request rejected');
     }
 
+    if (oauthError instanceof TemporarilyUnavailable) reply.header('retry-after', '5');
     if (format === 'json') return sendJsonError(reply, oauthError);
     return renderErrorPage(context, reply, {
       status: oauthError.status,
-      title: oauthError.status >= 500 ? 'Something went wrong' : 'Invalid request',
+      title: errorPageTitle(oauthError.status),
       message: oauthError.description,
       code: oauthError.code,
     });
@@ -99,23 +100,18 @@ export function installErrorHandlers(app: FastifyInstance, context: AppContext):
   });
 }
 
-/** Database outages are reported once per outage, not once per request. */
-let databaseOutageLogged = false;
+function errorPageTitle(status: number): string {
+  if (status === 503) return 'Temporarily unavailable';
+  if (status >= 500) return 'Something went wrong';
+  return 'Invalid request';
+}
 
-function logServerFault(request: FastifyRequest, error: Error, oauthError: OAuthError): void {
+function logServerFault(context: AppContext, request: FastifyRequest, error: Error, oauthError: OAuthError): void {
   if (oauthError instanceof TemporarilyUnavailable) {
-    if (!databaseOutageLogged) {
-      databaseOutageLogged = true;
-      request.log.error({ err: error }, 'database unavailable');
-    }
+    if (context.databaseHealth.recordFailure()) request.log.error({ err: error }, 'database unavailable');
     return;
   }
   request.log.error({ err: error }, 'request failed');
-}
-
-/** Called after a successful database query, so the next outage is logged again. */
-export function noteDatabaseAvailable(): void {
-  databaseOutageLogged = false;
 }
 
 const CONNECTION_ERROR_CODES = new Set([

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -10,7 +10,34 @@ export type DatabaseKind = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: DatabaseKind;
+  health: DatabaseHealth;
   close(): Promise<void>;
+}
+
+/**
+ * Tracks whether the database responds, so an outage is logged once when it starts and once when
+ * it ends instead of once per failed request.
+ */
+export class DatabaseHealth {
+  private down = false;
+  private onRecovery: (() => void) | undefined;
+
+  /** Records a failed query. Returns true when this failure starts a new outage. */
+  recordFailure(): boolean {
+    if (this.down) return false;
+    this.down = true;
+    return true;
+  }
+
+  recordSuccess(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.onRecovery?.();
+  }
+
+  whenRecovered(listener: () => void): void {
+    this.onRecovery = listener;
+  }
 }
 
 export interface DatabaseOptions {
@@ -18,7 +45,7 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
-// PostgreSQL returns int8 as strings to avoid precision loss. Every int8 column here holds
+// PostgreSQL returns int8 as strings to avoid precision loss. Every int8 column here contains
 // milliseconds since the epoch, well inside Number.MAX_SAFE_INTEGER.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
@@ -40,17 +67,28 @@ function openSqlite(path: string): DatabaseHandle {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
-  return { db, kind: 'sqlite', close: () => db.destroy() };
+  const health = new DatabaseHealth();
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }), log: trackHealth(health) });
+  return { db, kind: 'sqlite', health, close: () => db.destroy() };
 }
 
 function openPostgres(url: string, options: DatabaseOptions): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
-  // An idle client that loses its connection emits 'error' on the pool; without a listener
-  // that would end the process. The next query reports the failure instead.
+  // A bounded connect time turns an unreachable server into a 503 instead of a request that hangs.
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+  // A client whose connection drops emits 'error': on the pool while idle, on the client itself
+  // while checked out. Without listeners either would end the process. The query in flight, or
+  // the next one, reports the failure instead.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const health = new DatabaseHealth();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: trackHealth(health) });
+  return { db, kind: 'postgres', health, close: () => db.destroy() };
+}
+
+function trackHealth(health: DatabaseHealth): (event: LogEvent) => void {
+  return (event) => {
+    if (event.level === 'query') health.recordSuccess();
+  };
 }
 
 /** Hides the password in a database URL, for messages and logs. */

@@ -1,10 +1,12 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
 import * as initial from './migrations/0001-initial.js';
+import * as maintenanceLeases from './migrations/0002-maintenance-leases.js';
 import type { Database } from './schema.js';
 
 /** Migrations in order. Names sort in the order they must run. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-maintenance-leases': maintenanceLeases,
 };
 
 /**

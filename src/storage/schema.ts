@@ -13,6 +13,7 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
+  maintenance_leases: MaintenanceLeasesTable;
 }
 
 export interface UsersTable {
@@ -124,4 +125,11 @@ export interface RefreshTokensTable {
   expires_at: number;
   used_at: number | null;
   revoked_at: number | null;
+}
+
+/** A time-limited claim on a maintenance job, so only one process runs it at a time. */
+export interface MaintenanceLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
 }
