@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import type { UserInfoResponse } from 'oauth4webapi';
+
+/** An authorization request the browser has been sent to Gatehouse with, awaiting its response. */
+export interface PendingAuthorization {
+  state: string;
+  codeVerifier: string;
+}
+
+/** The result of a successful connection. The consumer keeps no tokens. */
+export interface Connection {
+  userinfo: UserInfoResponse;
+  /** The scope Gatehouse granted, from the token response. */
+  scope: string | undefined;
+}
+
+export interface ConsumerSession {
+  pending?: PendingAuthorization | undefined;
+  connection?: Connection | undefined;
+  /** Expiry time in milliseconds since the epoch. Each use moves it forward by the idle lifetime. */
+  expiresAt: number;
+}
+
+/** Sessions end after an hour without requests. */
+const IDLE_LIFETIME_MS = 60 * 60 * 1000;
+/** A bound on stored sessions, so a client that drops the cookie on every request cannot exhaust memory. */
+const MAX_SESSIONS = 10_000;
+
+/**
+ * Server-side sessions of the consumer, keyed by a random cookie value.
+ *
+ * NOTE: the sessions live in this process's memory, so a restart disconnects everyone and two
+ * processes do not share them. A real app stores them in a database or a shared cache.
+ */
+export class SessionStore {
+  private readonly sessions = new Map<string, ConsumerSession>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Returns the session for a cookie value and extends its lifetime, or undefined when it is unknown or expired. */
+  find(id: string | undefined): ConsumerSession | undefined {
+    if (id === undefined) return undefined;
+    const session = this.sessions.get(id);
+    if (session === undefined) return undefined;
+    if (session.expiresAt <= this.now()) {
+      this.sessions.delete(id);
+      return undefined;
+    }
+    session.expiresAt = this.now() + IDLE_LIFETIME_MS;
+    return session;
+  }
+
+  /** Stores a session under a new 256-bit random id and returns the id, which becomes the cookie value. */
+  create(session: Omit<ConsumerSession, 'expiresAt'> = {}): string {
+    this.removeExpired();
+    // A Map iterates in insertion order, so the first key is the session created first.
+    while (this.sessions.size >= MAX_SESSIONS) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest === undefined) break;
+      this.sessions.delete(oldest);
+    }
+    const id = randomBytes(32).toString('base64url');
+    this.sessions.set(id, { ...session, expiresAt: this.now() + IDLE_LIFETIME_MS });
+    return id;
+  }
+
+  delete(id: string | undefined): void {
+    if (id !== undefined) this.sessions.delete(id);
+  }
+
+  private removeExpired(): void {
+    const now = this.now();
+    for (const [id, session] of this.sessions) {
+      if (session.expiresAt <= now) this.sessions.delete(id);
+    }
+  }
+}
