@@ -12,6 +12,8 @@ export interface NewClient {
   grantTypes: GrantType[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   requirePkce: boolean;
+  postLogoutRedirectUris?: string[];
+  idTokenSignedResponseAlg?: string;
   now: number;
 }
 
@@ -28,6 +30,8 @@ export async function insertClient(db: Kysely<Database>, client: NewClient): Pro
       token_endpoint_auth_method: client.tokenEndpointAuthMethod,
       require_pkce: client.requirePkce ? 1 : 0,
       disabled: 0,
+      post_logout_redirect_uris: serializeStringList(client.postLogoutRedirectUris ?? []),
+      id_token_signed_response_alg: client.idTokenSignedResponseAlg ?? 'ES256',
       created_at: client.now,
       updated_at: client.now,
     })

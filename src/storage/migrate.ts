@@ -1,13 +1,17 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
 import * as initial from './migrations/0001-initial.js';
 import * as maintenanceLeases from './migrations/0002-maintenance-leases.js';
+import * as openidConnect from './migrations/0003-openid-connect.js';
 import type { Database } from './schema.js';
 
 /** Migrations in order. Names sort in the order they must run. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-maintenance-leases': maintenanceLeases,
+  '0003-openid-connect': openidConnect,
 };
+
+export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
 
 /**
  * Brings the schema up to date. Kysely's migrator takes a lock (an advisory lock on PostgreSQL),

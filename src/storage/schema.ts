@@ -14,6 +14,7 @@ export interface Database {
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
   maintenance_leases: MaintenanceLeasesTable;
+  signing_keys: SigningKeysTable;
 }
 
 export interface UsersTable {
@@ -37,6 +38,8 @@ export interface ClientsTable {
   token_endpoint_auth_method: string;
   require_pkce: number;
   disabled: number;
+  post_logout_redirect_uris: string;
+  id_token_signed_response_alg: string;
   created_at: number;
   updated_at: number;
 }
@@ -66,6 +69,15 @@ export interface AuthorizationRequestsTable {
   created_at: number;
   expires_at: number;
   completed_at: number | null;
+  nonce: string | null;
+  /** The OpenID Connect `claims` request parameter, as validated JSON. */
+  claims: string | null;
+  max_age: number | null;
+  response_mode: string | null;
+  login_hint: string | null;
+  ui_locales: string | null;
+  /** The subject of a verified id_token_hint: only that user may complete the request. */
+  id_token_hint_subject: string | null;
 }
 
 /** Remembered authorizations: this user allowed this client these scopes. */
@@ -101,6 +113,8 @@ export interface AuthorizationCodesTable {
   created_at: number;
   expires_at: number;
   consumed_at: number | null;
+  nonce: string | null;
+  claims: string | null;
 }
 
 export interface AccessTokensTable {
@@ -112,6 +126,7 @@ export interface AccessTokensTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+  claims: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -125,6 +140,7 @@ export interface RefreshTokensTable {
   expires_at: number;
   used_at: number | null;
   revoked_at: number | null;
+  claims: string | null;
 }
 
 /** A time-limited claim on a maintenance job, so only one process runs it at a time. */
@@ -132,4 +148,17 @@ export interface MaintenanceLeasesTable {
   name: string;
   holder: string;
   expires_at: number;
+}
+
+/** Keys that sign ID tokens (and JWT access tokens). Private JWKs never leave the server. */
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk: string;
+  active_for: string | null;
+  created_at: number;
+  retired_at: number | null;
+  /** When the public key leaves the JWKS; null while the key is active. */
+  unpublish_at: number | null;
 }

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { acquireLease, pruneExpired } from '../../src/storage/maintenance.js';
+import { MIGRATION_NAMES } from '../../src/storage/migrate.js';
 import { BrowserSession } from '../support/browser-session.js';
 import { createTestDatabase } from '../support/database.js';
 import { authorize, exchangeCode } from '../support/flows.js';
@@ -79,7 +80,7 @@ describe('migrate and prune commands', () => {
       const applied = runs.map((result) => (result.stdout.match(/^applied /gm) ?? []).length);
       assert.equal(
         applied.reduce((sum, count) => sum + count, 0),
-        2,
+        MIGRATION_NAMES.length,
         `each migration is applied by exactly one process, got ${applied.join(', ')}`,
       );
 
