@@ -5,6 +5,11 @@
  */
 export interface TokenStore {
   consumeAuthorizationCode(codeHash: string, now: number): Promise<CodeRedemption>;
+  /**
+   * Returns the scopes of a refresh token that is issued to this client, unused, unrevoked and
+   * unexpired, without using it up. Returns undefined for any other token.
+   */
+  findUsableRefreshTokenScopes(tokenHash: string, clientId: string, now: number): Promise<string[] | undefined>;
   rotateRefreshToken(tokenHash: string, clientId: string, now: number): Promise<RefreshTokenUse>;
   /** Revokes every token of a family, including ones inserted after this call. */
   revokeFamily(familyId: string, now: number): Promise<void>;

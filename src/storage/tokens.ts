@@ -97,6 +97,19 @@ export class KyselyTokenStore implements TokenStore {
     };
   }
 
+  async findUsableRefreshTokenScopes(tokenHash: string, clientId: string, now: number): Promise<string[] | undefined> {
+    const row = await this.db
+      .selectFrom('refresh_tokens')
+      .select('scopes')
+      .where('token_hash', '=', tokenHash)
+      .where('client_id', '=', clientId)
+      .where('used_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return row === undefined ? undefined : parseStringList(row.scopes);
+  }
+
   async rotateRefreshToken(tokenHash: string, clientId: string, now: number): Promise<RefreshTokenUse> {
     const used = await this.db
       .updateTable('refresh_tokens')

@@ -13,10 +13,19 @@ import type { GrantContext, GrantHandler } from './grant.js';
  * `scope` only narrows the new access token.
  */
 async function handle({ client, parameters, store, lifetimes, now }: GrantContext): Promise<TokenResponse> {
-  const refreshToken = requireParameter(parameters, 'refresh_token');
+  const tokenHash = hashSecret(requireParameter(parameters, 'refresh_token'));
   const requestedScope = parameters.get('scope');
+  const requestedScopes = requestedScope === undefined ? undefined : parseScope(requestedScope);
 
-  const use = await store.rotateRefreshToken(hashSecret(refreshToken), client.id, now);
+  // The scope is checked before the rotation, which uses the token up: a rejected scope must
+  // leave the refresh token usable. A token that cannot be rotated skips this check, so reuse
+  // of a rotated-out token still revokes its family below.
+  if (requestedScopes !== undefined) {
+    const grantedScopes = await store.findUsableRefreshTokenScopes(tokenHash, client.id, now);
+    if (grantedScopes !== undefined) checkScopesAllowed(requestedScopes, grantedScopes);
+  }
+
+  const use = await store.rotateRefreshToken(tokenHash, client.id, now);
   if (use.outcome === 'invalid') throw new InvalidGrant("'refresh_token' is invalid or expired", use.reason);
   if (use.outcome === 'reused') {
     await store.revokeFamily(use.familyId, now);
@@ -27,11 +36,9 @@ async function handle({ client, parameters, store, lifetimes, now }: GrantContex
   }
 
   const rotated = use.token;
-  let accessScopes = rotated.scopes;
-  if (requestedScope !== undefined) {
-    accessScopes = parseScope(requestedScope);
-    checkScopesAllowed(accessScopes, rotated.scopes);
-  }
+  // A refresh token's scopes never change, so this repeats the check above on the same row.
+  if (requestedScopes !== undefined) checkScopesAllowed(requestedScopes, rotated.scopes);
+  const accessScopes = requestedScopes ?? rotated.scopes;
 
   return issueTokens({
     store,
