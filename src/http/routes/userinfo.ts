@@ -5,7 +5,8 @@ import { hashSecret } from '../../core/secrets.js';
 import { findUserById, type UserRow } from '../../storage/users.js';
 import type { AppContext } from '../context.js';
 
-const BEARER_PATTERN = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+/** RFC 6750 section 2.1: "Bearer" 1*SP b64token, with the scheme matched case-insensitively (RFC 9110 section 11.1). */
+const BEARER_PATTERN = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
 /**
