@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { loadConfiguration } from '../../src/config.js';
+import { createGatehouse } from '../../src/server.js';
+import { BrowserSession, formValue } from '../support/browser-session.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { GATEHOUSE_BIN } from '../support/processes.js';
+import { basicAuthorization } from '../support/token-requests.js';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A line of a Node.js stack trace, which a user error must never print. */
+const STACK_TRACE_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
+describe('gatehouse CLI', () => {
+  let database: TestDatabase;
+
+  /** Runs `node bin/gatehouse.js ARGS` against the test database, writing `stdin` to its standard input. */
+  function runCli(args: string[], stdin = ''): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [GATEHOUSE_BIN, ...args], {
+        env: {
+          ...process.env,
+          GATEHOUSE_DATABASE_URL: database.url,
+          GATEHOUSE_LOG_LEVEL: 'silent',
+          GATEHOUSE_ALLOW_INSECURE_REDIRECT_URIS: 'false',
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(stdin);
+    });
+  }
+
+  function assertUserError(result: CliResult, message: string): void {
+    assert.notEqual(result.code, 0, `${message}: the exit code is not 0`);
+    assert.doesNotMatch(result.stderr, STACK_TRACE_LINE, `${message}: no stack trace`);
+    assert.match(result.stderr, /^gatehouse: /, `${message}: the message starts with the program name`);
+  }
+
+  before(async () => {
+    database = await createTestDatabase();
+  });
+  after(() => database.drop());
+
+  it('migrates the database', async () => {
+    const first = await runCli(['migrate']);
+    assert.equal(first.code, 0, `migrate exits 0: ${first.stderr}`);
+    assert.match(first.stdout, /applied 0001-initial/, 'the first migration is applied');
+    assert.match(first.stdout, /is up to date/, 'the database is reported up to date');
+
+    const second = await runCli(['migrate']);
+    assert.equal(second.code, 0, `a second migrate exits 0: ${second.stderr}`);
+    assert.match(second.stdout, /\(0 migrations applied now\)/, 'nothing is left to apply');
+  });
+
+  it('creates a user with a piped password', async () => {
+    const result = await runCli(
+      ['user', 'create', '--username', 'alice', '--password-stdin', '--name', 'Alice Example', '--email', 'alice@example.com'],
+      'correct horse battery staple\n',
+    );
+    assert.equal(result.code, 0, `user create exits 0: ${result.stderr}`);
+    assert.match(result.stdout, /created user 'alice'/, 'the user is reported');
+    assert.doesNotMatch(result.stdout, /correct horse/, 'the password is not printed');
+
+    const list = await runCli(['user', 'list']);
+    assert.equal(list.code, 0, `user list exits 0: ${list.stderr}`);
+    assert.match(list.stdout, /alice\s+Alice Example\s+alice@example\.com/, 'the list shows username, name and email');
+  });
+
+  it('rejects a duplicate username', async () => {
+    const result = await runCli(['user', 'create', '--username', 'alice', '--password-stdin'], 'another password 123\n');
+    assertUserError(result, 'a duplicate username');
+    assert.match(result.stderr, /a user named 'alice' already exists/, 'the message names the username');
+
+    const list = await runCli(['user', 'list', '--json']);
+    const users = JSON.parse(list.stdout) as Array<{ username: string }>;
+    assert.equal(users.filter((user) => user.username === 'alice').length, 1, 'there is still one alice');
+  });
+
+  it('rejects a short password', async () => {
+    const result = await runCli(['user', 'create', '--username', 'bob', '--password-stdin'], 'short\n');
+    assertUserError(result, 'a short password');
+    assert.match(result.stderr, /at least 8 characters/, 'the message states the minimum length');
+  });
+
+  it('creates a confidential client', async () => {
+    const result = await runCli([
+      'client',
+      'create',
+      '--name',
+      'Photo Printer',
+      '--redirect-uri',
+      'https://printer.example.com/callback',
+      '--redirect-uri',
+      'http://127.0.0.1:8080/callback',
+      '--json',
+    ]);
+    assert.equal(result.code, 0, `client create exits 0: ${result.stderr}`);
+    const created = JSON.parse(result.stdout) as { client_id?: unknown; client_secret?: unknown };
+    assert.equal(typeof created.client_id, 'string', 'client_id is printed');
+    assert.equal(typeof created.client_secret, 'string', 'client_secret is printed');
+    assert.ok(String(created.client_secret).length >= 43, 'the secret carries at least 256 bits');
+
+    const list = await runCli(['client', 'list']);
+    assert.equal(list.code, 0, `client list exits 0: ${list.stderr}`);
+    const row = list.stdout.split('\n').find((line) => line.startsWith(String(created.client_id)));
+    assert.ok(row !== undefined, 'the list has a row for the client');
+    assert.match(row, /Photo Printer/, 'the row shows the name');
+    assert.match(row, /confidential/, 'the row shows the type');
+    assert.match(row, /https:\/\/printer\.example\.com\/callback http:\/\/127\.0\.0\.1:8080\/callback/, 'the row shows both URIs');
+    assert.doesNotMatch(list.stdout, new RegExp(String(created.client_secret)), 'the list never shows the secret');
+  });
+
+  it('creates a public client without secret', async () => {
+    const result = await runCli([
+      'client',
+      'create',
+      '--name',
+      'Desktop App',
+      '--redirect-uri',
+      'http://127.0.0.1/callback',
+      '--public',
+      '--json',
+    ]);
+    assert.equal(result.code, 0, `client create --public exits 0: ${result.stderr}`);
+    const created = JSON.parse(result.stdout) as { client_id?: unknown; client_secret?: unknown };
+    assert.equal(typeof created.client_id, 'string', 'client_id is printed');
+    assert.equal('client_secret' in created, false, 'no client_secret for a public client');
+
+    const list = await runCli(['client', 'list', '--json']);
+    const clients = JSON.parse(list.stdout) as Array<{ client_id: string; type: string }>;
+    assert.equal(clients.find((client) => client.client_id === created.client_id)?.type, 'public', 'the list shows it public');
+  });
+
+  const invalidRedirectUris: Array<{ uri: string; problem: RegExp }> = [
+    { uri: 'http://example.com/cb', problem: /must use https unless the host is a loopback address/ },
+    { uri: 'https://app.example.com/cb#section', problem: /must not contain a fragment/ },
+    { uri: 'javascript:alert(1)', problem: /must not use the 'javascript:' scheme/ },
+  ];
+  for (const { uri, problem } of invalidRedirectUris) {
+    it(`rejects redirect URI ${uri}`, async () => {
+      const name = `Rejected ${uri}`;
+      const result = await runCli(['client', 'create', '--name', name, '--redirect-uri', uri]);
+      assertUserError(result, uri);
+      assert.ok(result.stderr.includes(`invalid --redirect-uri '${uri}'`), `the message names the URI: ${result.stderr}`);
+      assert.match(result.stderr, problem, 'the message names the problem');
+
+      const list = await runCli(['client', 'list', '--json']);
+      const clients = JSON.parse(list.stdout) as Array<{ name: string }>;
+      assert.equal(clients.some((client) => client.name === name), false, 'no client was created');
+    });
+  }
+
+  it('creates credentials the server accepts', async () => {
+    const created = JSON.parse(
+      (await runCli(['client', 'create', '--name', 'Service', '--redirect-uri', 'https://service.example.com/cb', '--json']))
+        .stdout,
+    ) as { client_id: string; client_secret: string };
+
+    const gatehouse = await createGatehouse(
+      loadConfiguration({ GATEHOUSE_DATABASE_URL: database.url, GATEHOUSE_DATABASE_POOL_SIZE: '2' }),
+      { logger: false },
+    );
+    try {
+      const token = await gatehouse.app.inject({
+        method: 'POST',
+        url: '/token',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuthorization(created.client_id, created.client_secret),
+        },
+        payload: 'grant_type=client_credentials',
+      });
+      assert.equal(token.statusCode, 200, `the printed secret authenticates the client: ${token.body}`);
+
+      const browser = new BrowserSession(gatehouse.app);
+      const page = await browser.get('/login');
+      const login = await browser.postForm('/login', {
+        csrf_token: formValue(page.body, 'csrf_token'),
+        username: 'alice',
+        password: 'correct horse battery staple',
+      });
+      assert.equal(login.statusCode, 303, 'the piped password signs the user in');
+    } finally {
+      await gatehouse.close();
+    }
+  });
+});
