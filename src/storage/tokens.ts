@@ -110,6 +110,10 @@ export class KyselyTokenStore implements TokenStore {
     return row === undefined ? undefined : parseStringList(row.scopes);
   }
 
+  /**
+   * Marks a refresh token used. The family check sits in the same UPDATE, so a request that
+   * wins the rotation never fails afterwards because a concurrent loser revoked the family.
+   */
   async rotateRefreshToken(tokenHash: string, clientId: string, now: number): Promise<RefreshTokenUse> {
     const used = await this.db
       .updateTable('refresh_tokens')
@@ -119,31 +123,23 @@ export class KyselyTokenStore implements TokenStore {
       .where('used_at', 'is', null)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', now)
+      .where('family_id', 'in', (query) =>
+        query
+          .selectFrom('token_families')
+          .select('id')
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now),
+      )
       .returningAll()
       .executeTakeFirst();
 
-    if (used === undefined) {
-      const earlier = await this.db
-        .selectFrom('refresh_tokens')
-        .select(['family_id', 'client_id', 'used_at'])
-        .where('token_hash', '=', tokenHash)
-        .executeTakeFirst();
-      if (earlier === undefined) return { outcome: 'invalid', reason: 'unknown refresh token' };
-      if (earlier.client_id !== clientId) {
-        return { outcome: 'invalid', reason: `refresh token of client '${earlier.client_id}'` };
-      }
-      if (earlier.used_at !== null) return { outcome: 'reused', familyId: earlier.family_id };
-      return { outcome: 'invalid', reason: 'refresh token revoked or expired' };
-    }
+    if (used === undefined) return this.explainUnusableRefreshToken(tokenHash, clientId, now);
 
     const family = await this.db
       .selectFrom('token_families')
-      .select(['expires_at', 'revoked_at'])
+      .select('expires_at')
       .where('id', '=', used.family_id)
       .executeTakeFirstOrThrow();
-    if (family.revoked_at !== null) return { outcome: 'invalid', reason: 'token family revoked' };
-    if (family.expires_at <= now) return { outcome: 'invalid', reason: 'token family reached its absolute lifetime' };
-
     return {
       outcome: 'rotated',
       token: {
@@ -156,6 +152,31 @@ export class KyselyTokenStore implements TokenStore {
         authTime: used.auth_time,
       },
     };
+  }
+
+  private async explainUnusableRefreshToken(tokenHash: string, clientId: string, now: number): Promise<RefreshTokenUse> {
+    const earlier = await this.db
+      .selectFrom('refresh_tokens')
+      .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
+      .select([
+        'refresh_tokens.family_id as family_id',
+        'refresh_tokens.client_id as client_id',
+        'refresh_tokens.used_at as used_at',
+        'token_families.revoked_at as family_revoked_at',
+        'token_families.expires_at as family_expires_at',
+      ])
+      .where('refresh_tokens.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (earlier === undefined) return { outcome: 'invalid', reason: 'unknown refresh token' };
+    if (earlier.client_id !== clientId) {
+      return { outcome: 'invalid', reason: `refresh token of client '${earlier.client_id}'` };
+    }
+    if (earlier.used_at !== null) return { outcome: 'reused', familyId: earlier.family_id };
+    if (earlier.family_revoked_at !== null) return { outcome: 'invalid', reason: 'token family revoked' };
+    if (earlier.family_expires_at <= now) {
+      return { outcome: 'invalid', reason: 'token family reached its absolute lifetime' };
+    }
+    return { outcome: 'invalid', reason: 'refresh token revoked or expired' };
   }
 
   async revokeFamily(familyId: string, now: number): Promise<void> {
