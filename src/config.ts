@@ -25,6 +25,8 @@ export const CONFIGURATION_VARIABLES = {
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Lifetime of access tokens, in seconds. */
   GATEHOUSE_ACCESS_TOKEN_TTL: seconds(3600),
+  /** Lifetime of ID tokens, in seconds. */
+  GATEHOUSE_ID_TOKEN_TTL: seconds(3600),
   /** Lifetime of each refresh token, in seconds; rotation issues a new one. */
   GATEHOUSE_REFRESH_TOKEN_TTL: seconds(14 * 24 * 3600),
   /** Absolute lifetime of a chain of rotated refresh tokens, in seconds, counted from the login. */
@@ -50,6 +52,7 @@ export interface Configuration {
   host: string;
   logLevel: RawConfiguration['GATEHOUSE_LOG_LEVEL'];
   accessTokenSeconds: number;
+  idTokenSeconds: number;
   refreshTokenSeconds: number;
   refreshFamilySeconds: number;
   sessionSeconds: number;
@@ -86,6 +89,7 @@ export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env):
     host: raw.GATEHOUSE_HOST,
     logLevel: raw.GATEHOUSE_LOG_LEVEL,
     accessTokenSeconds: raw.GATEHOUSE_ACCESS_TOKEN_TTL,
+    idTokenSeconds: raw.GATEHOUSE_ID_TOKEN_TTL,
     refreshTokenSeconds: raw.GATEHOUSE_REFRESH_TOKEN_TTL,
     refreshFamilySeconds: raw.GATEHOUSE_REFRESH_FAMILY_TTL,
     sessionSeconds: raw.GATEHOUSE_SESSION_TTL,

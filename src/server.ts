@@ -6,6 +6,7 @@ import type { AppContext } from './http/context.js';
 import { loadViews } from './http/views.js';
 import { openDatabase, type DatabaseHandle } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
+import { SigningKeys } from './keys/signing-keys.js';
 import { KyselyTokenStore } from './storage/tokens.js';
 import { startSweeper, type Sweeper } from './sweeper.js';
 
@@ -28,12 +29,16 @@ export async function createGatehouse(config: Configuration, options: CreateGate
   const database = openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   try {
     if (options.migrate !== false) await migrateToLatest(database.db);
+    const clock = options.clock ?? systemClock;
+    const signingKeys = new SigningKeys(database.db, clock);
+    await signingKeys.ensureActiveKeys();
     const context: AppContext = {
       config,
       db: database.db,
       databaseHealth: database.health,
       tokens: new KyselyTokenStore(database.db),
-      clock: options.clock ?? systemClock,
+      signingKeys,
+      clock,
       views: loadViews(),
     };
     const logger = options.logger ?? { level: config.logLevel };

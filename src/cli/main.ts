@@ -2,6 +2,7 @@ import { ConfigurationError } from '../config.js';
 import { runClientCommand } from './client-commands.js';
 import { CliError } from './output.js';
 import { runServe } from './serve.js';
+import { runKeyCommand } from './key-commands.js';
 import { runMigrate } from './migrate.js';
 import { runPrune } from './prune.js';
 import { runUserCommand } from './user-commands.js';
@@ -21,6 +22,9 @@ Commands:
   client rotate-secret --client-id ID [--json]
   client disable --client-id ID
   client enable --client-id ID
+  keys list [--json]                 list signing keys and whether they are active or published
+  keys rotate [--alg ES256|RS256|EdDSA] [--json]
+                                     make a new signing key active; the old one stays published
 
 Configuration comes from GATEHOUSE_* environment variables; see README.md.`;
 
@@ -39,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runUserCommand(rest);
       case 'client':
         return await runClientCommand(rest);
+      case 'keys':
+        return await runKeyCommand(rest);
       case undefined:
       case 'help':
       case '--help':

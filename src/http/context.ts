@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Configuration } from '../config.js';
+import type { SigningKeys } from '../keys/signing-keys.js';
 import type { DatabaseHealth } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
 import type { KyselyTokenStore } from '../storage/tokens.js';
@@ -12,6 +13,7 @@ export interface AppContext {
   db: Kysely<Database>;
   databaseHealth: DatabaseHealth;
   tokens: KyselyTokenStore;
+  signingKeys: SigningKeys;
   clock: Clock;
   views: Views;
 }
