@@ -6,6 +6,7 @@ import type { AppContext } from './http/context.js';
 import { loadViews } from './http/views.js';
 import { openDatabase, type DatabaseHandle } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
+import { SignedIdTokenIssuer } from './keys/id-token-issuer.js';
 import { SigningKeys } from './keys/signing-keys.js';
 import { KyselyTokenStore } from './storage/tokens.js';
 import { startSweeper, type Sweeper } from './sweeper.js';
@@ -28,7 +29,7 @@ export interface CreateGatehouseOptions extends BuildAppOptions {
 export async function createGatehouse(config: Configuration, options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
   const database = openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   try {
-    if (options.migrate !== false) await migrateToLatest(database.db);
+    if (options.migrate !== false) await migrateToLatest(database.db, database.kind);
     const clock = options.clock ?? systemClock;
     const signingKeys = new SigningKeys(database.db, clock);
     await signingKeys.ensureActiveKeys();
@@ -38,6 +39,7 @@ export async function createGatehouse(config: Configuration, options: CreateGate
       databaseHealth: database.health,
       tokens: new KyselyTokenStore(database.db),
       signingKeys,
+      idTokens: new SignedIdTokenIssuer(database.db, signingKeys, clock, config.issuer, config.idTokenSeconds),
       clock,
       views: loadViews(),
     };

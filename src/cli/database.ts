@@ -7,7 +7,7 @@ export async function withDatabase<T>(work: (database: DatabaseHandle) => Promis
   const config = loadConfiguration();
   const database = openDatabase(config.databaseUrl, { poolSize: 2 });
   try {
-    await migrateToLatest(database.db);
+    await migrateToLatest(database.db, database.kind);
     return await work(database);
   } finally {
     await database.close();

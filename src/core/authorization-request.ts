@@ -14,12 +14,18 @@ import { type Parameters, type ReadParameters, repeatedParametersError } from '.
 import { checkCodeChallenge, type CodeChallenge } from './pkce.js';
 import { matchRedirectUri } from './redirect-uri.js';
 import { checkScopesAllowed, parseScope } from './scope.js';
+import { parseClaimsRequest, type ClaimsRequest } from './oidc/claims.js';
 
 /** A bound on each parameter's length, well above what any legitimate value needs. */
 export const MAX_PARAMETER_LENGTH = 4096;
 
-export const PROMPT_VALUES = ['none', 'login', 'consent'] as const;
+/** select_account shows the login page, where the user can sign in with another account. */
+export const PROMPT_VALUES = ['none', 'login', 'consent', 'select_account'] as const;
 export type Prompt = (typeof PROMPT_VALUES)[number];
+
+/** How the authorization response reaches the client: query parameters or an HTML form POST. */
+export const RESPONSE_MODES = ['query', 'form_post'] as const;
+export type ResponseMode = (typeof RESPONSE_MODES)[number];
 
 /** An authorization request that passed every check and may be stored as a pending interaction. */
 export interface AuthorizationRequest {
@@ -31,6 +37,19 @@ export interface AuthorizationRequest {
   state: string | undefined;
   codeChallenge: CodeChallenge | undefined;
   prompt: Set<Prompt>;
+  responseMode: ResponseMode;
+  /** OpenID Connect: echoed in the ID token. */
+  nonce: string | undefined;
+  /** OpenID Connect: the longest time since the last login, in seconds, before a new login is required. */
+  maxAge: number | undefined;
+  claims: ClaimsRequest | undefined;
+  /** Prefills the username on the login page. */
+  loginHint: string | undefined;
+  uiLocales: string | undefined;
+  /** An ID token naming the user the client expects; the HTTP layer verifies its signature. */
+  idTokenHint: string | undefined;
+  /** The `sub` of a verified id_token_hint: only that user may complete the request. */
+  idTokenHintSubject: string | undefined;
 }
 
 /**
@@ -40,6 +59,7 @@ export interface AuthorizationRequest {
 export interface RedirectTarget {
   redirectUri: string;
   state: string | undefined;
+  responseMode: ResponseMode;
 }
 
 /** An authorization request error, with the redirect target when the error may be redirected. */
@@ -66,16 +86,18 @@ export function validateAuthorizationRequest(
   checkUntrustedRepeats(repeated);
   const verifiedClient = checkClient(parameters, client);
   const redirectUri = checkRedirectUri(parameters, verifiedClient);
+  const requestedMode = parameters.get('response_mode');
   const target: RedirectTarget = {
     redirectUri,
     state: repeated.includes('state') ? undefined : parameters.get('state'),
+    responseMode: requestedMode === 'form_post' && !repeated.includes('response_mode') ? 'form_post' : 'query',
   };
 
   try {
     if (repeated.length > 0) throw repeatedParametersError(repeated);
     checkParameterLengths(parameters);
     checkResponseType(parameters, verifiedClient);
-    checkResponseMode(parameters);
+    checkResponseMode(requestedMode);
     checkUnsupportedRequestObjects(parameters);
     const scopes = checkScope(parameters, verifiedClient);
     const requirePkce =
@@ -86,6 +108,8 @@ export function validateAuthorizationRequest(
       requirePkce,
     );
     const prompt = checkPrompt(parameters);
+    const maxAge = checkMaxAge(parameters.get('max_age'));
+    const claims = parseClaimsRequest(parameters.get('claims'));
 
     return {
       clientId: verifiedClient.id,
@@ -95,6 +119,14 @@ export function validateAuthorizationRequest(
       state: target.state,
       codeChallenge,
       prompt,
+      responseMode: target.responseMode,
+      nonce: parameters.get('nonce'),
+      maxAge,
+      claims,
+      loginHint: parameters.get('login_hint'),
+      uiLocales: parameters.get('ui_locales'),
+      idTokenHint: parameters.get('id_token_hint'),
+      idTokenHintSubject: undefined,
     };
   } catch (error) {
     if (error instanceof OAuthError) throw new AuthorizationRequestError(error, target);
@@ -168,11 +200,17 @@ function checkResponseType(parameters: Parameters, client: Client): void {
   }
 }
 
-function checkResponseMode(parameters: Parameters): void {
-  const responseMode = parameters.get('response_mode');
-  if (responseMode !== undefined && responseMode !== 'query') {
-    throw new InvalidRequest("'response_mode' must be 'query'");
+function checkResponseMode(responseMode: string | undefined): void {
+  if (responseMode !== undefined && !(RESPONSE_MODES as readonly string[]).includes(responseMode)) {
+    throw new InvalidRequest(`'response_mode' must be one of ${RESPONSE_MODES.map((mode) => `'${mode}'`).join(', ')}`);
   }
+}
+
+/** max_age is a non-negative number of seconds (OpenID Connect Core section 3.1.2.1). */
+function checkMaxAge(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(value)) throw new InvalidRequest("'max_age' must be a non-negative whole number of seconds");
+  return Number(value);
 }
 
 /** Request objects (OpenID Connect Core section 6) are not supported. */

@@ -1,3 +1,5 @@
+import type { SigningAlgorithm } from './oidc/algorithms.js';
+
 /** A registered client as the protocol core sees it. */
 export interface Client {
   id: string;
@@ -11,6 +13,9 @@ export interface Client {
   /** PKCE (S256) is required for this client's authorization requests. Always true for public clients. */
   requirePkce: boolean;
   disabled: boolean;
+  /** Where RP-initiated logout may send the browser afterwards; matched exactly. */
+  postLogoutRedirectUris: string[];
+  idTokenSignedResponseAlg: SigningAlgorithm;
 }
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;

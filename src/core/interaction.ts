@@ -20,20 +20,30 @@ export type NextStep = { step: 'login' } | { step: 'consent' } | { step: 'issue_
 /**
  * Decides what an authorization request needs next: a login, the consent page, or a code.
  *
- * A remembered authorization that covers every requested scope skips the consent page unless
- * prompt=consent. With prompt=none, any step that needs the user fails with login_required or
- * consent_required instead (OpenID Connect Core section 3.1.2.1).
+ * A login is needed without a session, for prompt=login or select_account, when the last login
+ * is older than max_age, and when the session's user is not the id_token_hint's subject; a login
+ * during this request satisfies all of these. A remembered authorization that covers every
+ * requested scope skips the consent page unless prompt=consent. With prompt=none, any step that
+ * needs the user fails with login_required or consent_required instead (OpenID Connect Core
+ * section 3.1.2.1).
  */
 export function decideNextStep(
   request: AuthorizationRequest,
   session: AuthenticatedSession | undefined,
   grantedScopes: readonly string[] | undefined,
   progress: InteractionProgress,
+  now: number,
 ): NextStep {
-  const needsLogin = session === undefined || (request.prompt.has('login') && !progress.loggedIn);
-  if (needsLogin) {
-    if (request.prompt.has('none')) throw new LoginRequired('the user is not logged in');
+  const reason = findLoginReason(request, session, progress, now);
+  if (reason !== undefined) {
+    if (request.prompt.has('none')) throw new LoginRequired(reason);
     return { step: 'login' };
+  }
+  if (session === undefined) throw new LoginRequired('the user is not logged in');
+
+  if (request.idTokenHintSubject !== undefined && session.userId !== request.idTokenHintSubject) {
+    // The user logged in during this request, but as someone other than the client expected.
+    throw new LoginRequired("the logged-in user is not the subject of 'id_token_hint'");
   }
 
   const covered = grantedScopes !== undefined && isCoveredBy(request.scopes, grantedScopes);
@@ -44,4 +54,23 @@ export function decideNextStep(
   }
 
   return { step: 'issue_code', session };
+}
+
+/** Returns why the user must log in now, or undefined when the session is good enough. */
+function findLoginReason(
+  request: AuthorizationRequest,
+  session: AuthenticatedSession | undefined,
+  progress: InteractionProgress,
+  now: number,
+): string | undefined {
+  if (session === undefined) return 'the user is not logged in';
+  if (progress.loggedIn) return undefined;
+  if (request.prompt.has('login') || request.prompt.has('select_account')) return 'the client asked for a new login';
+  if (request.maxAge !== undefined && now - session.authTime > request.maxAge * 1000) {
+    return "the last login is older than 'max_age'";
+  }
+  if (request.idTokenHintSubject !== undefined && session.userId !== request.idTokenHintSubject) {
+    return "the logged-in user is not the subject of 'id_token_hint'";
+  }
+  return undefined;
 }

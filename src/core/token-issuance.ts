@@ -1,6 +1,23 @@
 import { formatScope } from './scope.js';
 import { generateSecret, hashSecret } from './secrets.js';
+import type { ClaimsRequest } from './oidc/claims.js';
 import type { TokenStore } from './token-store.js';
+
+/** What an ID token is built from; the issuer port signs it with the server's keys. */
+export interface IdTokenRequest {
+  clientId: string;
+  userId: string;
+  scopes: string[];
+  authTime: number;
+  nonce: string | undefined;
+  accessToken: string;
+  claims: ClaimsRequest | undefined;
+}
+
+/** Builds and signs ID tokens. Implemented outside the core, where keys and users are stored. */
+export interface IdTokenIssuer {
+  issue(request: IdTokenRequest): Promise<string>;
+}
 
 export interface TokenLifetimes {
   accessTokenSeconds: number;
@@ -17,6 +34,7 @@ export interface TokenResponse {
   /** Omitted when the token carries no scope. */
   scope?: string;
   refresh_token?: string;
+  id_token?: string;
 }
 
 export interface IssueTokensInput {
@@ -31,6 +49,9 @@ export interface IssueTokensInput {
   accessScopes: string[];
   /** Scopes of the new refresh token; undefined when no refresh token is issued. */
   refreshScopes: string[] | undefined;
+  claims: ClaimsRequest | undefined;
+  /** Set when the grant includes `openid` and has a user, so the response carries an ID token. */
+  idToken: { issuer: IdTokenIssuer; nonce: string | undefined } | undefined;
 }
 
 /** Generates an access token (and a refresh token when asked), stores their hashes and builds the response. */
@@ -46,6 +67,7 @@ export async function issueTokens(input: IssueTokensInput): Promise<TokenRespons
     userId: input.userId,
     now: input.now,
     authTime: input.authTime,
+    claims: input.claims,
     access: { tokenHash: hashSecret(accessToken), scopes: input.accessScopes, expiresAt: accessExpiresAt },
     refresh:
       refreshToken === undefined || input.refreshScopes === undefined
@@ -60,5 +82,16 @@ export async function issueTokens(input: IssueTokensInput): Promise<TokenRespons
   };
   if (input.accessScopes.length > 0) response.scope = formatScope(input.accessScopes);
   if (refreshToken !== undefined) response.refresh_token = refreshToken;
+  if (input.idToken !== undefined && input.userId !== null && input.authTime !== null) {
+    response.id_token = await input.idToken.issuer.issue({
+      clientId: input.clientId,
+      userId: input.userId,
+      scopes: input.accessScopes,
+      authTime: input.authTime,
+      nonce: input.idToken.nonce,
+      accessToken,
+      claims: input.claims,
+    });
+  }
   return response;
 }

@@ -1,3 +1,5 @@
+import type { ClaimsRequest } from './oidc/claims.js';
+
 /**
  * The storage operations the grants need. The storage layer implements them with single
  * conditional updates, so two concurrent callers can never both consume one code or one
@@ -25,6 +27,8 @@ export interface RedeemedAuthorizationCode {
   redirectUriSent: boolean;
   scopes: string[];
   codeChallenge: string | null;
+  nonce: string | undefined;
+  claims: ClaimsRequest | undefined;
   authTime: number;
   expiresAt: number;
   familyExpiresAt: number;
@@ -44,6 +48,7 @@ export interface RotatedRefreshToken {
   expiresAt: number;
   familyExpiresAt: number;
   authTime: number | null;
+  claims: ClaimsRequest | undefined;
 }
 
 export type RefreshTokenUse =
@@ -68,6 +73,7 @@ export interface NewTokens {
   userId: string | null;
   now: number;
   authTime: number | null;
+  claims: ClaimsRequest | undefined;
   access: { tokenHash: string; scopes: string[]; expiresAt: number };
   refresh: { tokenHash: string; scopes: string[]; expiresAt: number } | undefined;
 }

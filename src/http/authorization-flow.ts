@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationRequest } from '../core/authorization-request.js';
 import { OAuthError } from '../core/errors.js';
+import { serializeClaimsRequest } from '../core/oidc/claims.js';
 import { decideNextStep, type AuthenticatedSession, type InteractionProgress } from '../core/interaction.js';
 import { CODE_BYTES, constantTimeEqual, generateId, generateSecret, hashSecret } from '../core/secrets.js';
 import {
@@ -12,7 +13,7 @@ import {
 import { findGrantedScopes } from '../storage/grants.js';
 import { ensureBrowserSecret, readBrowserSecret } from './browser.js';
 import type { AppContext } from './context.js';
-import { redirectToClient, redirectWithError, renderErrorPage } from './errors.js';
+import { redirectWithError, renderErrorPage, respondToClient } from './errors.js';
 
 /** Authorization codes live 60 seconds (RFC 6749 section 4.1.2 recommends at most 10 minutes). */
 export const AUTHORIZATION_CODE_SECONDS = 60;
@@ -32,13 +33,17 @@ export async function advanceAuthorization(
   pending: PendingAuthorizationRequest | undefined,
   progress: InteractionProgress,
 ): Promise<FastifyReply> {
-  const target = { redirectUri: authorization.redirectUri, state: authorization.state };
+  const target = {
+    redirectUri: authorization.redirectUri,
+    state: authorization.state,
+    responseMode: authorization.responseMode,
+  };
   const grantedScopes =
     session === undefined ? undefined : await findGrantedScopes(context.db, session.userId, authorization.clientId);
 
   let next;
   try {
-    next = decideNextStep(authorization, session, grantedScopes, progress);
+    next = decideNextStep(authorization, session, grantedScopes, progress, context.clock.now());
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
     if (pending !== undefined) await completePendingRequest(context.db, pending.id, context.clock.now());
@@ -100,6 +105,8 @@ export async function issueCodeAndRedirect(
     redirectUriSent: authorization.redirectUriSent,
     scopes: authorization.scopes,
     codeChallenge: authorization.codeChallenge?.challenge ?? null,
+    nonce: authorization.nonce ?? null,
+    claims: serializeClaimsRequest(authorization.claims),
     authTime: session.authTime,
     expiresAt: now + AUTHORIZATION_CODE_SECONDS * 1000,
   });
@@ -107,7 +114,7 @@ export async function issueCodeAndRedirect(
 
   const parameters: Record<string, string> = { code };
   if (authorization.state !== undefined) parameters.state = authorization.state;
-  return redirectToClient(context, request, reply, authorization.redirectUri, parameters);
+  return respondToClient(context, request, reply, authorization, parameters);
 }
 
 export type PendingLookup =

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Configuration } from '../config.js';
+import type { IdTokenIssuer } from '../core/token-issuance.js';
 import type { SigningKeys } from '../keys/signing-keys.js';
 import type { DatabaseHealth } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
@@ -14,6 +15,7 @@ export interface AppContext {
   databaseHealth: DatabaseHealth;
   tokens: KyselyTokenStore;
   signingKeys: SigningKeys;
+  idTokens: IdTokenIssuer;
   clock: Clock;
   views: Views;
 }

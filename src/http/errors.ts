@@ -9,6 +9,7 @@ import {
 } from '../core/errors.js';
 import type { RedirectTarget } from '../core/authorization-request.js';
 import type { AppContext } from './context.js';
+import { pageLanguage } from './page-language.js';
 
 /** Sends an OAuth error as JSON (RFC 6749 section 5.2), never cached. */
 export function sendJsonError(reply: FastifyReply, error: OAuthError): FastifyReply {
@@ -47,24 +48,43 @@ export function redirectWithError(
   request.log.info({ error: error.code, detail: error.detail ?? error.description }, 'authorization request rejected');
   const parameters: Record<string, string> = { error: error.code, error_description: error.description };
   if (target.state !== undefined) parameters.state = target.state;
-  return redirectToClient(context, request, reply, target.redirectUri, parameters);
+  return respondToClient(context, request, reply, target, parameters);
 }
 
-/** Redirects to a client's redirect URI, adding the parameters and iss to any query it already has. */
-export function redirectToClient(
+/**
+ * Delivers an authorization response to the client with `iss` added (RFC 9207): as query
+ * parameters on a redirect, or with response_mode=form_post as a form the browser posts to the
+ * redirect URI (OAuth 2.0 Form Post Response Mode).
+ */
+export function respondToClient(
   context: AppContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  redirectUri: string,
+  target: Pick<RedirectTarget, 'redirectUri' | 'responseMode'>,
   parameters: Record<string, string>,
 ): FastifyReply {
-  const location = new URL(redirectUri);
-  for (const [name, value] of Object.entries(parameters)) location.searchParams.append(name, value);
-  location.searchParams.append('iss', context.config.issuer);
+  const fields = { ...parameters, iss: context.config.issuer };
+  if (target.responseMode === 'form_post') {
+    reply.header('content-security-policy', FORM_POST_CONTENT_SECURITY_POLICY);
+    return context.views.render(reply, 'form-post', {
+      t: pageLanguage(request).t,
+      action: target.redirectUri,
+      fields: Object.entries(fields).map(([name, value]) => ({ name, value })),
+    });
+  }
+  const location = new URL(target.redirectUri);
+  for (const [name, value] of Object.entries(fields)) location.searchParams.append(name, value);
   // RFC 9700 section 4.12: after a POST, 303 makes the browser follow with GET and drop the body.
   const status = request.method === 'POST' ? 303 : 302;
   return reply.header('cache-control', 'no-store').redirect(location.href, status);
 }
+
+/**
+ * The form_post page runs one script file from Gatehouse's origin to submit the form, and no
+ * inline script. form-action is not restricted because the form posts to the client.
+ */
+const FORM_POST_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** Maps errors that reached Fastify (from parsers, limits or handlers) to a safe response. */
 export function installErrorHandlers(app: FastifyInstance, context: AppContext): void {

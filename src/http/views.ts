@@ -9,14 +9,17 @@ const VIEWS_DIRECTORY = fileURLToPath(new URL('../../../views/', import.meta.url
 export interface Views {
   render(reply: FastifyReply, template: string, data: Record<string, unknown>, status?: number): FastifyReply;
   stylesheet: string;
+  /** The script that submits the response_mode=form_post page. */
+  formPostScript: string;
 }
 
 /** Loads the page templates. Eta escapes every `<%= %>` output, so request values are safe in pages. */
 export function loadViews(): Views {
   const eta = new Eta({ views: VIEWS_DIRECTORY, autoEscape: true, cache: true });
-  const stylesheet = readFileSync(new URL('gatehouse.css', `file://${VIEWS_DIRECTORY}`), 'utf8');
+  const readAsset = (name: string) => readFileSync(new URL(name, `file://${VIEWS_DIRECTORY}`), 'utf8');
   return {
-    stylesheet,
+    stylesheet: readAsset('gatehouse.css'),
+    formPostScript: readAsset('form-post.js'),
     render(reply, template, data, status = 200) {
       const html = eta.render(template, data);
       return reply

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AuthorizationRequest, Prompt } from '../core/authorization-request.js';
+import { deserializeClaimsRequest, serializeClaimsRequest } from '../core/oidc/claims.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { Database } from './schema.js';
 
@@ -30,6 +31,13 @@ export async function insertPendingRequest(
       state: request.state ?? null,
       code_challenge: request.codeChallenge?.challenge ?? null,
       prompt: serializeStringList([...request.prompt]),
+      response_mode: request.responseMode,
+      nonce: request.nonce ?? null,
+      max_age: request.maxAge ?? null,
+      claims: serializeClaimsRequest(request.claims),
+      login_hint: request.loginHint ?? null,
+      ui_locales: request.uiLocales ?? null,
+      id_token_hint_subject: request.idTokenHintSubject ?? null,
       logged_in: 0,
       created_at: pending.now,
       expires_at: pending.expiresAt,
@@ -58,6 +66,14 @@ export async function findPendingRequest(
       state: row.state ?? undefined,
       codeChallenge: row.code_challenge === null ? undefined : { challenge: row.code_challenge, method: 'S256' },
       prompt: new Set(parseStringList(row.prompt) as Prompt[]),
+      responseMode: row.response_mode === 'form_post' ? 'form_post' : 'query',
+      nonce: row.nonce ?? undefined,
+      maxAge: row.max_age ?? undefined,
+      claims: deserializeClaimsRequest(row.claims),
+      loginHint: row.login_hint ?? undefined,
+      uiLocales: row.ui_locales ?? undefined,
+      idTokenHint: undefined,
+      idTokenHintSubject: row.id_token_hint_subject ?? undefined,
     },
   };
 }

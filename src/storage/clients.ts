@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Client, GrantType, TokenEndpointAuthMethod } from '../core/client.js';
+import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, type SigningAlgorithm } from '../core/oidc/algorithms.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { ClientsTable, Database } from './schema.js';
 
@@ -13,7 +14,7 @@ export interface NewClient {
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   requirePkce: boolean;
   postLogoutRedirectUris?: string[];
-  idTokenSignedResponseAlg?: string;
+  idTokenSignedResponseAlg?: SigningAlgorithm;
   now: number;
 }
 
@@ -83,5 +84,9 @@ function toClient(row: Selectable<ClientsTable>): Client {
     tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
     requirePkce: row.require_pkce === 1,
     disabled: row.disabled === 1,
+    postLogoutRedirectUris: parseStringList(row.post_logout_redirect_uris),
+    idTokenSignedResponseAlg: isSigningAlgorithm(row.id_token_signed_response_alg)
+      ? row.id_token_signed_response_alg
+      : DEFAULT_SIGNING_ALGORITHM,
   };
 }

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator } from '
 import * as initial from './migrations/0001-initial.js';
 import * as maintenanceLeases from './migrations/0002-maintenance-leases.js';
 import * as openidConnect from './migrations/0003-openid-connect.js';
+import type { DatabaseKind } from './database.js';
 import type { Database } from './schema.js';
 
 /** Migrations in order. Names sort in the order they must run. */
@@ -14,10 +15,26 @@ const MIGRATIONS: Record<string, Migration> = {
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
 
 /**
- * Brings the schema up to date. Kysely's migrator takes a lock (an advisory lock on PostgreSQL),
- * so several processes may run it at once.
+ * Brings the schema up to date. Several processes may run it at once. On PostgreSQL, Kysely's
+ * migrator takes an advisory lock. On SQLite its lock only covers one connection, so a process
+ * that loses the race fails inside its migration transaction, which rolls back; it then retries
+ * and finds the migrations applied.
  */
-export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {
+export async function migrateToLatest(db: Kysely<Database>, kind: DatabaseKind): Promise<MigrationResultSet> {
+  const attempts = kind === 'sqlite' ? SQLITE_MIGRATION_ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await runMigrator(db);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
+const SQLITE_MIGRATION_ATTEMPTS = 5;
+
+async function runMigrator(db: Kysely<Database>): Promise<MigrationResultSet> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => MIGRATIONS },

@@ -6,6 +6,7 @@ import type {
   RefreshTokenUse,
   TokenStore,
 } from '../core/token-store.js';
+import { deserializeClaimsRequest, serializeClaimsRequest, type ClaimsRequest } from '../core/oidc/claims.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { Database } from './schema.js';
 
@@ -17,6 +18,9 @@ export interface NewAuthorizationCode {
   redirectUriSent: boolean;
   scopes: string[];
   codeChallenge: string | null;
+  nonce: string | null;
+  /** The serialized `claims` request parameter, or null. */
+  claims: string | null;
   authTime: number;
   expiresAt: number;
 }
@@ -27,6 +31,7 @@ export interface ActiveAccessToken {
   userId: string | null;
   scopes: string[];
   expiresAt: number;
+  claims: ClaimsRequest | undefined;
 }
 
 /** Token storage over Kysely. Every "use once" is a single conditional UPDATE ... RETURNING. */
@@ -48,6 +53,8 @@ export class KyselyTokenStore implements TokenStore {
           redirect_uri_sent: code.redirectUriSent ? 1 : 0,
           scopes: serializeStringList(code.scopes),
           code_challenge: code.codeChallenge,
+          nonce: code.nonce,
+          claims: code.claims,
           auth_time: code.authTime,
           created_at: code.family.createdAt,
           expires_at: code.expiresAt,
@@ -90,6 +97,8 @@ export class KyselyTokenStore implements TokenStore {
         redirectUriSent: consumed.redirect_uri_sent === 1,
         scopes: parseStringList(consumed.scopes),
         codeChallenge: consumed.code_challenge,
+        nonce: consumed.nonce ?? undefined,
+        claims: deserializeClaimsRequest(consumed.claims),
         authTime: consumed.auth_time,
         expiresAt: consumed.expires_at,
         familyExpiresAt: family.expires_at,
@@ -150,6 +159,7 @@ export class KyselyTokenStore implements TokenStore {
         expiresAt: used.expires_at,
         familyExpiresAt: family.expires_at,
         authTime: used.auth_time,
+        claims: deserializeClaimsRequest(used.claims),
       },
     };
   }
@@ -202,6 +212,7 @@ export class KyselyTokenStore implements TokenStore {
           client_id: tokens.clientId,
           user_id: tokens.userId,
           scopes: serializeStringList(tokens.access.scopes),
+          claims: serializeClaimsRequest(tokens.claims),
           created_at: tokens.now,
           expires_at: tokens.access.expiresAt,
           revoked_at: null,
@@ -216,6 +227,7 @@ export class KyselyTokenStore implements TokenStore {
             client_id: tokens.clientId,
             user_id: tokens.userId,
             scopes: serializeStringList(tokens.refresh.scopes),
+            claims: serializeClaimsRequest(tokens.claims),
             auth_time: tokens.authTime,
             created_at: tokens.now,
             expires_at: tokens.refresh.expiresAt,
@@ -242,6 +254,7 @@ export class KyselyTokenStore implements TokenStore {
         'access_tokens.user_id as user_id',
         'access_tokens.scopes as scopes',
         'access_tokens.expires_at as expires_at',
+        'access_tokens.claims as claims',
       ])
       .where('access_tokens.token_hash', '=', tokenHash)
       .where('access_tokens.revoked_at', 'is', null)
@@ -255,6 +268,7 @@ export class KyselyTokenStore implements TokenStore {
       userId: row.user_id,
       scopes: parseStringList(row.scopes),
       expiresAt: row.expires_at,
+      claims: deserializeClaimsRequest(row.claims),
     };
   }
 }

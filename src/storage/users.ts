@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { UserProfile } from '../core/oidc/claims.js';
 import type { Database, UsersTable } from './schema.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -55,4 +56,15 @@ export async function updateUserPassword(
   now: number,
 ): Promise<void> {
   await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
+}
+
+export function toUserProfile(row: UserRow): UserProfile {
+  return {
+    id: row.id,
+    username: row.username,
+    name: row.name,
+    email: row.email,
+    emailVerified: row.email_verified === 1,
+    updatedAt: row.updated_at,
+  };
 }

@@ -269,15 +269,15 @@ describe('validateAuthorizationRequest', () => {
       },
       {
         name: 'unknown prompt value',
-        entries: entriesFor({ prompt: 'select_account' }),
+        entries: entriesFor({ prompt: 'create' }),
         code: 'invalid_request',
-        message: /'select_account' is not supported/,
+        message: /'create' is not supported/,
       },
       {
         name: 'response_mode fragment',
         entries: entriesFor({ response_mode: 'fragment' }),
         code: 'invalid_request',
-        message: /'response_mode' must be 'query'/,
+        message: /'response_mode' must be one of 'query', 'form_post'/,
       },
       {
         name: 'request object',

@@ -6,8 +6,14 @@ import { decideNextStep, type AuthenticatedSession, type InteractionProgress } f
 
 const SESSION: AuthenticatedSession = { userId: 'user-1', authTime: 1_700_000_000_000 };
 const FRESH: InteractionProgress = { loggedIn: false, consented: false };
+/** One hour after the session's login. */
+const NOW = SESSION.authTime + 3600 * 1000;
 
-function request(scopes: string[], prompt: Prompt[] = []): AuthorizationRequest {
+function request(
+  scopes: string[],
+  prompt: Prompt[] = [],
+  extra: Partial<AuthorizationRequest> = {},
+): AuthorizationRequest {
   return {
     clientId: 'client-1',
     redirectUri: 'https://app.example.com/callback',
@@ -16,6 +22,15 @@ function request(scopes: string[], prompt: Prompt[] = []): AuthorizationRequest 
     state: 'state-1',
     codeChallenge: undefined,
     prompt: new Set(prompt),
+    responseMode: 'query',
+    nonce: undefined,
+    maxAge: undefined,
+    claims: undefined,
+    loginHint: undefined,
+    uiLocales: undefined,
+    idTokenHint: undefined,
+    idTokenHintSubject: undefined,
+    ...extra,
   };
 }
 
@@ -104,7 +119,7 @@ describe('decideNextStep', () => {
   ];
   for (const { name, request: authorization, session, granted, progress, step } of cases) {
     it(name, () => {
-      const next = decideNextStep(authorization, session, granted, progress);
+      const next = decideNextStep(authorization, session, granted, progress, NOW);
       assert.equal(next.step, step, `${name}: the next step`);
       if (next.step === 'issue_code') assert.equal(next.session, session, 'the code is issued for the session');
     });
@@ -112,7 +127,7 @@ describe('decideNextStep', () => {
 
   it('gives login_required for prompt=none without session', () => {
     assert.throws(
-      () => decideNextStep(request(['profile'], ['none']), undefined, undefined, FRESH),
+      () => decideNextStep(request(['profile'], ['none']), undefined, undefined, FRESH, NOW),
       (error: unknown) => {
         assert.ok(error instanceof LoginRequired, 'the error is LoginRequired');
         assert.equal(error.code, 'login_required', 'the code is login_required');
@@ -123,7 +138,7 @@ describe('decideNextStep', () => {
 
   it('gives consent_required for prompt=none without authorization', () => {
     assert.throws(
-      () => decideNextStep(request(['profile'], ['none']), SESSION, undefined, FRESH),
+      () => decideNextStep(request(['profile'], ['none']), SESSION, undefined, FRESH, NOW),
       (error: unknown) => {
         assert.ok(error instanceof ConsentRequired, 'the error is ConsentRequired');
         assert.equal(error.code, 'consent_required', 'the code is consent_required');
@@ -134,9 +149,40 @@ describe('decideNextStep', () => {
 
   it('gives consent_required for prompt=none with wider scope', () => {
     assert.throws(
-      () => decideNextStep(request(['profile', 'email'], ['none']), SESSION, ['profile'], FRESH),
+      () => decideNextStep(request(['profile', 'email'], ['none']), SESSION, ['profile'], FRESH, NOW),
       ConsentRequired,
       'a scope beyond the remembered ones needs the user',
     );
+  });
+
+  it('requires login when max_age has passed', () => {
+    const next = decideNextStep(request(['profile'], [], { maxAge: 60 }), SESSION, ['profile'], FRESH, NOW);
+    assert.equal(next.step, 'login', 'a login one hour ago is older than max_age=60');
+  });
+
+  it('skips login within max_age', () => {
+    const next = decideNextStep(request(['profile'], [], { maxAge: 7200 }), SESSION, ['profile'], FRESH, NOW);
+    assert.equal(next.step, 'issue_code', 'a login one hour ago is within max_age=7200');
+  });
+
+  it('accepts max_age=0 after a fresh login', () => {
+    const progress = { loggedIn: true, consented: false };
+    const next = decideNextStep(request(['profile'], [], { maxAge: 0 }), SESSION, ['profile'], progress, NOW);
+    assert.equal(next.step, 'issue_code', 'the login during this request satisfies max_age=0');
+  });
+
+  it('requires login for another id_token_hint subject', () => {
+    const hinted = request(['profile'], [], { idTokenHintSubject: 'user-2' });
+    assert.equal(decideNextStep(hinted, SESSION, ['profile'], FRESH, NOW).step, 'login', 'the session belongs to user-1');
+    assert.throws(
+      () => decideNextStep(hinted, SESSION, ['profile'], { loggedIn: true, consented: false }, NOW),
+      LoginRequired,
+      'logging in as user-1 again does not satisfy a hint for user-2',
+    );
+  });
+
+  it('treats select_account like prompt=login', () => {
+    const next = decideNextStep(request(['profile'], ['select_account']), SESSION, ['profile'], FRESH, NOW);
+    assert.equal(next.step, 'login', 'select_account shows the login page');
   });
 });

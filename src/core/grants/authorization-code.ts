@@ -11,7 +11,7 @@ import type { GrantContext, GrantHandler } from './grant.js';
  * The code is consumed before any other check, so a code is never usable twice whatever the
  * outcome. A second redemption revokes every token issued from the code (RFC 6749 section 4.1.2).
  */
-async function handle({ client, parameters, store, lifetimes, now }: GrantContext): Promise<TokenResponse> {
+async function handle({ client, parameters, store, lifetimes, idTokens, now }: GrantContext): Promise<TokenResponse> {
   const code = requireParameter(parameters, 'code');
   const redirectUri = parameters.get('redirect_uri');
   const codeVerifier = parameters.get('code_verifier');
@@ -48,6 +48,8 @@ async function handle({ client, parameters, store, lifetimes, now }: GrantContex
     authTime: redeemed.authTime,
     accessScopes: redeemed.scopes,
     refreshScopes: refreshAllowed ? redeemed.scopes : undefined,
+    claims: redeemed.claims,
+    idToken: redeemed.scopes.includes('openid') ? { issuer: idTokens, nonce: redeemed.nonce } : undefined,
   });
 }
 

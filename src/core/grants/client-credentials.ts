@@ -37,6 +37,8 @@ async function handle({ client, parameters, store, lifetimes, now }: GrantContex
     authTime: null,
     accessScopes: scopes,
     refreshScopes: undefined,
+    claims: undefined,
+    idToken: undefined,
   });
 }
 

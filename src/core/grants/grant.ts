@@ -1,6 +1,6 @@
 import type { Client } from '../client.js';
 import type { Parameters } from '../params.js';
-import type { TokenLifetimes, TokenResponse } from '../token-issuance.js';
+import type { IdTokenIssuer, TokenLifetimes, TokenResponse } from '../token-issuance.js';
 import type { TokenStore } from '../token-store.js';
 
 /** Everything a grant handler needs; the token endpoint has already authenticated the client. */
@@ -9,6 +9,7 @@ export interface GrantContext {
   parameters: Parameters;
   store: TokenStore;
   lifetimes: TokenLifetimes;
+  idTokens: IdTokenIssuer;
   now: number;
 }
 

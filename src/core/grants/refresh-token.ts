@@ -12,7 +12,7 @@ import type { GrantContext, GrantHandler } from './grant.js';
  * (RFC 9700 section 4.14.2). The new refresh token keeps the original scope; a narrower
  * `scope` only narrows the new access token.
  */
-async function handle({ client, parameters, store, lifetimes, now }: GrantContext): Promise<TokenResponse> {
+async function handle({ client, parameters, store, lifetimes, idTokens, now }: GrantContext): Promise<TokenResponse> {
   const tokenHash = hashSecret(requireParameter(parameters, 'refresh_token'));
   const requestedScope = parameters.get('scope');
   const requestedScopes = requestedScope === undefined ? undefined : parseScope(requestedScope);
@@ -51,6 +51,10 @@ async function handle({ client, parameters, store, lifetimes, now }: GrantContex
     authTime: rotated.authTime,
     accessScopes,
     refreshScopes: rotated.scopes,
+    claims: rotated.claims,
+    // OpenID Connect Core section 12.2: a new ID token for the same subject, without a nonce,
+    // because a refresh is not an authentication request.
+    idToken: rotated.scopes.includes('openid') ? { issuer: idTokens, nonce: undefined } : undefined,
   });
 }
 

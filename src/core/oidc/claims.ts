@@ -66,15 +66,18 @@ export function parseClaimsRequest(value: string | undefined): ClaimsRequest | u
 /**
  * Returns the claims about the user that the scopes release, plus individually requested claims
  * that Gatehouse supports. Individual claims still need the `openid` scope, so a plain OAuth
- * token never gains them.
+ * token never gains them. With `includeScopeClaims` false (for ID tokens, which OpenID Connect
+ * Core section 5.4 leaves scope claims out of when an access token is issued), only `sub` and
+ * the individually requested claims are returned.
  */
 export function buildUserClaims(
   user: UserProfile,
   scopes: readonly string[],
   individuallyRequested: readonly string[] = [],
+  includeScopeClaims = true,
 ): Record<string, unknown> {
   const names = new Set<string>();
-  for (const scope of scopes) for (const claim of SCOPE_CLAIMS[scope] ?? []) names.add(claim);
+  if (includeScopeClaims) for (const scope of scopes) for (const claim of SCOPE_CLAIMS[scope] ?? []) names.add(claim);
   if (scopes.includes('openid')) for (const claim of individuallyRequested) names.add(claim);
 
   const claims: Record<string, unknown> = { sub: user.id };

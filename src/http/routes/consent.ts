@@ -84,7 +84,11 @@ async function submitConsent(context: AppContext, request: FastifyRequest, reply
   }
 
   const decision = form.get('decision');
-  const target = { redirectUri: pending.request.redirectUri, state: pending.request.state };
+  const target = {
+    redirectUri: pending.request.redirectUri,
+    state: pending.request.state,
+    responseMode: pending.request.responseMode,
+  };
   if (decision === 'deny') {
     if (!(await completePendingRequest(context.db, pending.id, context.clock.now()))) {
       return renderRequestGone(context, reply);

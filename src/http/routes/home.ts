@@ -4,7 +4,7 @@ import { csrfToken, loadSession } from '../browser.js';
 import type { AppContext } from '../context.js';
 import { LOGOUT_CSRF_PURPOSE } from './logout.js';
 
-/** The account page at `/` and the stylesheet the pages share. */
+/** The account page at `/`, the stylesheet the pages share and the form_post script. */
 export function registerHomeRoutes(app: FastifyInstance, context: AppContext): void {
   app.get('/', { config: { errorFormat: 'page' } }, async (request, reply) => {
     const current = await loadSession(context, request);
@@ -20,5 +20,12 @@ export function registerHomeRoutes(app: FastifyInstance, context: AppContext): v
       .header('content-type', 'text/css; charset=utf-8')
       .header('cache-control', 'public, max-age=3600')
       .send(context.views.stylesheet),
+  );
+
+  app.get('/assets/form-post.js', (_request, reply) =>
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(context.views.formPostScript),
   );
 }

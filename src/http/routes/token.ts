@@ -42,6 +42,7 @@ async function token(context: AppContext, request: FastifyRequest, reply: Fastif
       refreshTokenSeconds: context.config.refreshTokenSeconds,
       refreshFamilySeconds: context.config.refreshFamilySeconds,
     },
+    idTokens: context.idTokens,
     now: context.clock.now(),
   });
   request.log.info({ clientId: authenticated.id, grantType }, 'tokens issued');

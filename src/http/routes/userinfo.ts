@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequest, InvalidToken, OAuthError } from '../../core/errors.js';
 import { entriesOf, readParameters } from '../../core/params.js';
 import { hashSecret } from '../../core/secrets.js';
-import { findUserById, type UserRow } from '../../storage/users.js';
+import { buildUserClaims } from '../../core/oidc/claims.js';
+import { findUserById, toUserProfile } from '../../storage/users.js';
 import type { AppContext } from '../context.js';
 
 /** RFC 6750 section 2.1: "Bearer" 1*SP b64token, with the scheme matched case-insensitively (RFC 9110 section 11.1). */
@@ -37,7 +38,7 @@ async function userinfo(context: AppContext, request: FastifyRequest, reply: Fas
     const user = await findUserById(context.db, active.userId);
     if (user === undefined) throw new InvalidToken('the access token belongs to a deleted user');
 
-    return reply.send(claimsFor(user, active.scopes));
+    return reply.send(buildUserClaims(toUserProfile(user), active.scopes, active.claims?.userinfo ?? []));
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
     request.log.info({ error: error.code, detail: error.description }, 'userinfo request rejected');
@@ -75,19 +76,4 @@ function readBearerToken(request: FastifyRequest): string | undefined {
     throw new InvalidRequest('the access token must be sent in one place only');
   }
   return fromHeader ?? fromBody;
-}
-
-/** The claims of OpenID Connect Core section 5.4 that each scope releases. */
-function claimsFor(user: UserRow, scopes: readonly string[]): Record<string, unknown> {
-  const claims: Record<string, unknown> = { sub: user.id };
-  if (scopes.includes('profile')) {
-    claims.preferred_username = user.username;
-    if (user.name !== null) claims.name = user.name;
-    claims.updated_at = Math.floor(user.updated_at / 1000);
-  }
-  if (scopes.includes('email') && user.email !== null) {
-    claims.email = user.email;
-    claims.email_verified = user.email_verified === 1;
-  }
-  return claims;
 }
