@@ -31,7 +31,7 @@ describe('two processes on one database', () => {
   before(async () => {
     testDatabase = await createTestDatabase();
     const database = openDatabase(testDatabase.url);
-    await migrateToLatest(database.db);
+    await migrateToLatest(database.db, database.kind);
     await insertUser(database.db, {
       id: generateId(),
       username: 'carol',

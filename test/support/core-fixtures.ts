@@ -16,6 +16,8 @@ export function confidentialClient(overrides: Partial<Client> = {}): Client {
     tokenEndpointAuthMethod: 'client_secret_basic',
     requirePkce: false,
     disabled: false,
+    postLogoutRedirectUris: [],
+    idTokenSignedResponseAlg: 'ES256',
     ...overrides,
   };
 }
@@ -32,6 +34,8 @@ export function publicClient(overrides: Partial<Client> = {}): Client {
     tokenEndpointAuthMethod: 'none',
     requirePkce: true,
     disabled: false,
+    postLogoutRedirectUris: [],
+    idTokenSignedResponseAlg: 'ES256',
     ...overrides,
   };
 }
