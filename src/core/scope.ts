@@ -5,8 +5,12 @@ const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** A bound on the number of scope tokens in one request, so a huge list cannot tie up the server. */
 export const MAX_SCOPE_TOKENS = 64;
 
-/** Scopes Gatehouse itself gives meaning to; clients may also be registered with their own scopes. */
+/**
+ * Scopes Gatehouse itself gives meaning to, with their English descriptions (the pages translate
+ * them). Clients may also be registered with their own scopes.
+ */
 export const BUILTIN_SCOPES: Readonly<Record<string, string>> = {
+  openid: 'Sign you in with your account',
   profile: 'See your name and username',
   email: 'See your email address',
   offline_access: 'Keep access while you are not using the app',

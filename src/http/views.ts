@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
+import { pageLanguage } from './page-language.js';
 
 /** The folder with the page templates and the stylesheet, at the package root. */
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../../../views/', import.meta.url));
@@ -13,7 +14,10 @@ export interface Views {
   formPostScript: string;
 }
 
-/** Loads the page templates. Eta escapes every `<%= %>` output, so request values are safe in pages. */
+/**
+ * Loads the page templates. Eta escapes every `<%= %>` output, so request values are safe in
+ * pages. A `uiLocales` value in the data selects the page language before Accept-Language does.
+ */
 export function loadViews(): Views {
   const eta = new Eta({ views: VIEWS_DIRECTORY, autoEscape: true, cache: true });
   const readAsset = (name: string) => readFileSync(new URL(name, `file://${VIEWS_DIRECTORY}`), 'utf8');
@@ -21,7 +25,10 @@ export function loadViews(): Views {
     stylesheet: readAsset('gatehouse.css'),
     formPostScript: readAsset('form-post.js'),
     render(reply, template, data, status = 200) {
-      const html = eta.render(template, data);
+      // Every page gets the translation function and language tag for the request.
+      const uiLocales = typeof data.uiLocales === 'string' ? data.uiLocales : undefined;
+      const language = pageLanguage(reply.request, uiLocales);
+      const html = eta.render(template, { ...data, t: language.t, lang: language.locale });
       return reply
         .status(status)
         .header('content-type', 'text/html; charset=utf-8')

@@ -4,6 +4,7 @@ import {
   MAX_PARAMETER_LENGTH,
   validateAuthorizationRequest,
 } from '../../core/authorization-request.js';
+import { InvalidRequest } from '../../core/errors.js';
 import { entriesOf, readParameters } from '../../core/params.js';
 import { findClient } from '../../storage/clients.js';
 import { advanceAuthorization } from '../authorization-flow.js';
@@ -39,9 +40,29 @@ async function authorize(context: AppContext, request: FastifyRequest, reply: Fa
     });
   }
 
+  if (authorization.idTokenHint !== undefined) {
+    const subject = await verifyIdTokenHint(context, authorization.idTokenHint, authorization.clientId);
+    if (subject === undefined) {
+      const target = { redirectUri: authorization.redirectUri, state: authorization.state, responseMode: authorization.responseMode };
+      return redirectWithError(context, request, reply, target, new InvalidRequest("'id_token_hint' is not a valid ID token issued to this client"));
+    }
+    authorization = { ...authorization, idTokenHint: undefined, idTokenHintSubject: subject };
+  }
+
   const current = await loadSession(context, request);
   return advanceAuthorization(context, request, reply, authorization, current?.session, undefined, {
     loggedIn: false,
     consented: false,
   });
+}
+
+/**
+ * Verifies an id_token_hint: Gatehouse's own signature (expiry does not matter, OpenID Connect
+ * Core section 3.1.2.1), this issuer, and the client among the audience. Returns its subject.
+ */
+export async function verifyIdTokenHint(context: AppContext, hint: string, clientId: string): Promise<string | undefined> {
+  const claims = await context.signingKeys.verifyOwnSignature(hint);
+  if (claims === undefined || claims.iss !== context.config.issuer || typeof claims.sub !== 'string') return undefined;
+  const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  return audience.includes(clientId) ? claims.sub : undefined;
 }

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessDenied } from '../../core/errors.js';
 import { collectParameters, entriesOf } from '../../core/params.js';
-import { BUILTIN_SCOPES } from '../../core/scope.js';
 import { generateId } from '../../core/secrets.js';
 import { completePendingRequest } from '../../storage/authorization-requests.js';
 import { findClient } from '../../storage/clients.js';
@@ -10,6 +9,8 @@ import { findUserById } from '../../storage/users.js';
 import { advanceAuthorization, loadPendingRequest, renderRequestGone } from '../authorization-flow.js';
 import { csrfToken, isValidCsrfToken, loadSession, readBrowserSecret } from '../browser.js';
 import type { AppContext } from '../context.js';
+import type { Translate } from '../i18n.js';
+import { pageLanguage } from '../page-language.js';
 import { redirectWithError, renderErrorPage } from '../errors.js';
 
 /** The consent page: the client's name, the requested scopes in plain words, Allow and Deny. */
@@ -22,8 +23,20 @@ function csrfPurpose(requestId: string): string {
   return `consent:${requestId}`;
 }
 
-export function describeScope(scope: string): string {
-  return BUILTIN_SCOPES[scope] ?? `Use the '${scope}' permission`;
+/** Describes a scope in the page language; scopes without a built-in meaning are named as they are. */
+export function describeScope(scope: string, t: Translate): string {
+  switch (scope) {
+    case 'openid':
+      return t('scope.openid');
+    case 'profile':
+      return t('scope.profile');
+    case 'email':
+      return t('scope.email');
+    case 'offline_access':
+      return t('scope.offline_access');
+    default:
+      return t('scope.custom', { scope });
+  }
 }
 
 async function showConsent(context: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -51,11 +64,13 @@ async function showConsent(context: AppContext, request: FastifyRequest, reply: 
 
   const grantedSet = new Set(granted ?? []);
   const browserSecret = readBrowserSecret(context, request) ?? '';
+  const { t } = pageLanguage(request, pending.request.uiLocales);
   return context.views.render(reply, 'consent', {
+    uiLocales: pending.request.uiLocales,
     clientName: client.name,
     username: user.name ?? user.username,
     scopes: pending.request.scopes.map((scope) => ({
-      description: describeScope(scope),
+      description: describeScope(scope, t),
       alreadyGranted: grantedSet.has(scope),
     })),
     redirectOrigin: new URL(pending.request.redirectUri).origin,

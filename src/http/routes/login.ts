@@ -9,7 +9,10 @@ import { csrfToken, ensureBrowserSecret, isValidCsrfToken, readBrowserSecret, st
 import type { AppContext } from '../context.js';
 import { renderErrorPage } from '../errors.js';
 
-/** One message for unknown usernames and wrong passwords, so the form does not reveal which users exist. */
+/**
+ * One message for unknown usernames and wrong passwords, so the form does not reveal which users
+ * exist. This is the English text of the `login.failed` page message.
+ */
 export const LOGIN_FAILED_MESSAGE = 'The username or password is incorrect.';
 const MAX_CREDENTIAL_LENGTH = 1024;
 
@@ -33,7 +36,8 @@ async function showLogin(context: AppContext, request: FastifyRequest, reply: Fa
     pending = lookup.pending;
   }
   const browserSecret = ensureBrowserSecret(context, request, reply);
-  return renderLogin(context, reply, browserSecret, pending, { username: '', error: undefined, status: 200 });
+  const username = pending?.request.loginHint ?? '';
+  return renderLogin(context, reply, browserSecret, pending, { username, failed: false, status: 200 });
 }
 
 async function renderLogin(
@@ -41,7 +45,7 @@ async function renderLogin(
   reply: FastifyReply,
   browserSecret: string,
   pending: PendingAuthorizationRequest | undefined,
-  form: { username: string; error: string | undefined; status: number },
+  form: { username: string; failed: boolean; status: number },
 ): Promise<FastifyReply> {
   const client = pending === undefined ? undefined : await findClient(context.db, pending.request.clientId);
   return context.views.render(
@@ -52,7 +56,8 @@ async function renderLogin(
       requestId: pending?.id,
       csrfToken: csrfToken(browserSecret, csrfPurpose(pending?.id)),
       username: form.username,
-      error: form.error,
+      failed: form.failed,
+      uiLocales: pending?.request.uiLocales,
     },
     form.status,
   );
@@ -90,7 +95,7 @@ async function submitLogin(context: AppContext, request: FastifyRequest, reply: 
     request.log.info({ requestId, userFound: user !== undefined }, 'login failed');
     return renderLogin(context, reply, browserSecret, pending, {
       username: username.slice(0, MAX_CREDENTIAL_LENGTH),
-      error: LOGIN_FAILED_MESSAGE,
+      failed: true,
       status: 400,
     });
   }
