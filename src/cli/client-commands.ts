@@ -1,4 +1,5 @@
-import { GRANT_TYPES, type GrantType } from '../core/client.js';
+import { GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS, type GrantType, type TokenEndpointAuthMethod } from '../core/client.js';
+import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, SIGNING_ALGORITHMS } from '../core/oidc/algorithms.js';
 import { findRedirectUriProblem } from '../core/redirect-uri.js';
 import { BUILTIN_SCOPES, isValidScopeToken } from '../core/scope.js';
 import { generateId, generateSecret, hashSecret } from '../core/secrets.js';
@@ -30,7 +31,16 @@ export async function runClientCommand(args: string[]): Promise<number> {
 
 /** Checks the options of `client create` and returns the client's registration. */
 export function parseClientRegistration(
-  options: { name?: string; 'redirect-uri'?: string[]; public?: boolean; scope?: string; 'grant-type'?: string[] },
+  options: {
+    name?: string;
+    'redirect-uri'?: string[];
+    'post-logout-redirect-uri'?: string[];
+    public?: boolean;
+    scope?: string;
+    'grant-type'?: string[];
+    'token-endpoint-auth-method'?: string;
+    'id-token-signed-response-alg'?: string;
+  },
   allowInsecureHttp: boolean,
 ) {
   const name = options.name?.trim();
@@ -38,7 +48,20 @@ export function parseClientRegistration(
   if (name.length > 200) throw new CliError('--name must not be longer than 200 characters');
 
   const redirectUris = options['redirect-uri'] ?? [];
-  const isPublic = options.public === true;
+  const authMethod = options['token-endpoint-auth-method'] ?? (options.public === true ? 'none' : 'client_secret_basic');
+  if (!(TOKEN_ENDPOINT_AUTH_METHODS as readonly string[]).includes(authMethod)) {
+    throw new CliError(
+      `unsupported --token-endpoint-auth-method '${authMethod}': use ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`,
+    );
+  }
+  if (options.public === true && authMethod !== 'none') {
+    throw new CliError('a --public client has no secret, so its --token-endpoint-auth-method must be none');
+  }
+  const isPublic = authMethod === 'none';
+  const idTokenAlg = options['id-token-signed-response-alg'] ?? DEFAULT_SIGNING_ALGORITHM;
+  if (!isSigningAlgorithm(idTokenAlg)) {
+    throw new CliError(`unsupported --id-token-signed-response-alg '${idTokenAlg}': use ${SIGNING_ALGORITHMS.join(', ')}`);
+  }
   const grantTypes = (options['grant-type'] ?? defaultGrantTypes(isPublic)) as GrantType[];
   for (const grantType of grantTypes) {
     if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
@@ -55,12 +78,26 @@ export function parseClientRegistration(
     const problem = findRedirectUriProblem(uri, { allowInsecureHttp });
     if (problem !== undefined) throw new CliError(`invalid --redirect-uri '${uri}': it ${problem}`);
   }
+  const postLogoutRedirectUris = options['post-logout-redirect-uri'] ?? [];
+  for (const uri of postLogoutRedirectUris) {
+    const problem = findRedirectUriProblem(uri, { allowInsecureHttp });
+    if (problem !== undefined) throw new CliError(`invalid --post-logout-redirect-uri '${uri}': it ${problem}`);
+  }
 
   const scopes = options.scope === undefined ? Object.keys(BUILTIN_SCOPES) : options.scope.split(/\s+/).filter(Boolean);
   for (const scope of scopes) {
     if (!isValidScopeToken(scope)) throw new CliError(`invalid scope '${scope}' in --scope`);
   }
-  return { name, redirectUris: [...new Set(redirectUris)], isPublic, grantTypes, scopes: [...new Set(scopes)] };
+  return {
+    name,
+    redirectUris: [...new Set(redirectUris)],
+    postLogoutRedirectUris: [...new Set(postLogoutRedirectUris)],
+    isPublic,
+    tokenEndpointAuthMethod: authMethod as TokenEndpointAuthMethod,
+    idTokenSignedResponseAlg: idTokenAlg,
+    grantTypes,
+    scopes: [...new Set(scopes)],
+  };
 }
 
 function defaultGrantTypes(isPublic: boolean): GrantType[] {
@@ -71,9 +108,12 @@ async function createClient(args: string[]): Promise<number> {
   const options = parseOptions(args, {
     name: { type: 'string' },
     'redirect-uri': { type: 'string', multiple: true },
+    'post-logout-redirect-uri': { type: 'string', multiple: true },
     public: { type: 'boolean' },
     scope: { type: 'string' },
     'grant-type': { type: 'string', multiple: true },
+    'token-endpoint-auth-method': { type: 'string' },
+    'id-token-signed-response-alg': { type: 'string' },
     json: { type: 'boolean' },
   });
   const config = loadConfiguration();
@@ -89,8 +129,10 @@ async function createClient(args: string[]): Promise<number> {
       redirectUris: registration.redirectUris,
       allowedScopes: registration.scopes,
       grantTypes: registration.grantTypes,
-      tokenEndpointAuthMethod: registration.isPublic ? 'none' : 'client_secret_basic',
+      tokenEndpointAuthMethod: registration.tokenEndpointAuthMethod,
       requirePkce: true,
+      postLogoutRedirectUris: registration.postLogoutRedirectUris,
+      idTokenSignedResponseAlg: registration.idTokenSignedResponseAlg,
       now: Date.now(),
     }),
   );

@@ -17,7 +17,9 @@ Commands:
   user set-password --username U --password-stdin
   user list [--json]
   client create --name N --redirect-uri URL [--redirect-uri URL ...] [--public]
-                [--scope "a b"] [--grant-type T ...] [--json]
+                [--scope "a b"] [--grant-type T ...] [--post-logout-redirect-uri URL ...]
+                [--token-endpoint-auth-method client_secret_basic|client_secret_post|none]
+                [--id-token-signed-response-alg ES256|RS256|EdDSA] [--json]
   client list [--json]
   client rotate-secret --client-id ID [--json]
   client disable --client-id ID

@@ -7,6 +7,7 @@ import type { AppContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { registerAuthorizeRoutes } from './routes/authorize.js';
 import { registerConsentRoutes } from './routes/consent.js';
+import { registerEndSessionRoutes } from './routes/end-session.js';
 import { registerHomeRoutes } from './routes/home.js';
 import { registerLoginRoutes } from './routes/login.js';
 import { registerLogoutRoutes } from './routes/logout.js';
@@ -84,6 +85,7 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
   registerLoginRoutes(app, context);
   registerConsentRoutes(app, context);
   registerLogoutRoutes(app, context);
+  registerEndSessionRoutes(app, context);
   registerTokenRoutes(app, context);
   registerUserinfoRoutes(app, context);
   return app;

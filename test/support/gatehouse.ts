@@ -3,6 +3,7 @@ import type { Clock } from '../../src/clock.js';
 import { loadConfiguration, type Configuration } from '../../src/config.js';
 import { generateId, generateSecret, hashSecret } from '../../src/core/secrets.js';
 import type { GrantType } from '../../src/core/client.js';
+import type { SigningAlgorithm } from '../../src/core/oidc/algorithms.js';
 import { hashPassword } from '../../src/passwords.js';
 import { createGatehouse, type Gatehouse } from '../../src/server.js';
 import { insertClient } from '../../src/storage/clients.js';
@@ -52,6 +53,10 @@ export interface TestClientInput {
   public: boolean;
   scopes: string[];
   grantTypes: GrantType[];
+  postLogoutRedirectUris: string[];
+  idTokenSignedResponseAlg: SigningAlgorithm;
+  /** client_secret_basic (the default for confidential clients) or client_secret_post. */
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post';
 }
 
 export interface TestClient {
@@ -132,8 +137,10 @@ export async function startTestGatehouse(options: StartOptions = {}): Promise<Te
         grantTypes:
           input.grantTypes ??
           (isPublic ? ['authorization_code', 'refresh_token'] : ['authorization_code', 'refresh_token', 'client_credentials']),
-        tokenEndpointAuthMethod: isPublic ? 'none' : 'client_secret_basic',
+        tokenEndpointAuthMethod: isPublic ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic'),
         requirePkce: true,
+        postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
+        idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? 'ES256',
         now: clock.now(),
       });
       return { clientId, secret, redirectUri: redirectUris[0] ?? '' };
