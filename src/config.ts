@@ -4,8 +4,19 @@ import { z } from 'zod';
  * Gatehouse's configuration, read from environment variables. Each entry documents its variable;
  * README.md lists the same variables and a test keeps the two in step.
  */
-const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
-const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const booleanFlag = z
+  .string()
+  .refine((value) => ['true', 'false', '1', '0'].includes(value), 'must be true, false, 1 or 0')
+  .transform((value) => value === 'true' || value === '1');
+/** A decimal whole number from minimum to maximum; rejects blanks, exponents and hexadecimal. */
+function wholeNumber(minimum: number, maximum: number) {
+  return z
+    .string()
+    .regex(/^\d{1,10}$/, `must be a whole number from ${minimum} to ${maximum}`)
+    .transform(Number)
+    .refine((value) => value >= minimum && value <= maximum, `must be a whole number from ${minimum} to ${maximum}`);
+}
+const seconds = (fallback: number) => wholeNumber(1, 10 * 365 * 24 * 3600).default(fallback);
 
 export const CONFIGURATION_VARIABLES = {
   /** The issuer identifier: the URL clients use to reach Gatehouse, without a trailing slash. */
@@ -14,11 +25,14 @@ export const CONFIGURATION_VARIABLES = {
     .default('http://localhost:9000')
     .refine(isValidIssuer, 'must be an http or https URL with no query, fragment or trailing slash'),
   /** sqlite:PATH for the embedded database, or postgres://USER@HOST:PORT/DATABASE. */
-  GATEHOUSE_DATABASE_URL: z.string().min(1).default('sqlite:./data/gatehouse.sqlite'),
+  GATEHOUSE_DATABASE_URL: z
+    .string()
+    .default('sqlite:./data/gatehouse.sqlite')
+    .refine(isSupportedDatabaseUrl, 'must be sqlite:PATH (with a file path) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE'),
   /** Connections in the PostgreSQL pool. */
-  GATEHOUSE_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  GATEHOUSE_DATABASE_POOL_SIZE: wholeNumber(1, 1000).default(10),
   /** TCP port of the HTTP server. */
-  GATEHOUSE_PORT: z.coerce.number().int().min(0).max(65535).default(9000),
+  GATEHOUSE_PORT: wholeNumber(0, 65535).default(9000),
   /** Address the HTTP server listens on. */
   GATEHOUSE_HOST: z.string().min(1).default('127.0.0.1'),
   /** pino log level: fatal, error, warn, info, debug, trace or silent. */
@@ -34,7 +48,7 @@ export const CONFIGURATION_VARIABLES = {
   /** Lifetime of a login session, in seconds. */
   GATEHOUSE_SESSION_TTL: seconds(12 * 3600),
   /** Seconds between sweeps that delete expired rows; 0 turns the sweep off. One process at a time sweeps. */
-  GATEHOUSE_SWEEP_INTERVAL: z.coerce.number().int().min(0).default(300),
+  GATEHOUSE_SWEEP_INTERVAL: wholeNumber(0, 24 * 3600).default(300),
   /** Require PKCE (S256) from confidential clients too. Public clients always need it. */
   GATEHOUSE_REQUIRE_PKCE: booleanFlag.default(true),
   /** Accept http:// redirect URIs on hosts other than loopback. Development only. */
@@ -76,7 +90,10 @@ export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env):
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'configuration');
-      return `${name}: ${issue.message} (got '${relevant[name] ?? ''}')`;
+      const value = relevant[name] ?? '';
+      // A database URL may carry a password, which must not reach the terminal or the logs.
+      const shown = name === 'GATEHOUSE_DATABASE_URL' ? value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@') : value;
+      return `${name}: ${issue.message} (got '${shown}')`;
     });
     throw new ConfigurationError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -98,6 +115,16 @@ export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env):
     allowInsecureRedirectUris: raw.GATEHOUSE_ALLOW_INSECURE_REDIRECT_URIS,
     secureCookies: raw.GATEHOUSE_ISSUER.startsWith('https://'),
   };
+}
+
+function isSupportedDatabaseUrl(value: string): boolean {
+  if (value.startsWith('sqlite:')) return value.length > 'sqlite:'.length;
+  if (!value.startsWith('postgres://') && !value.startsWith('postgresql://')) return false;
+  try {
+    return new URL(value).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function isValidIssuer(value: string): boolean {

@@ -23,6 +23,7 @@ export async function runServe(args: string[]): Promise<number> {
     app.log.warn('GATEHOUSE_ALLOW_INSECURE_REDIRECT_URIS is on: http redirect URIs on any host can be registered');
   }
 
+  warnOnIssuerPortMismatch(app.log, config.issuer, config.port);
   await app.listen({ port: config.port, host: config.host });
   app.log.info({ issuer: config.issuer, database: redactDatabaseUrl(config.databaseUrl) }, 'gatehouse started');
 
@@ -32,10 +33,30 @@ export async function runServe(args: string[]): Promise<number> {
       gatehouse
         .close()
         .catch((error: unknown) => app.log.error({ err: error }, 'error while stopping'))
-        .finally(resolve);
+        .finally(() => {
+          app.log.info('gatehouse stopped');
+          resolve();
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
   return 0;
+}
+
+/**
+ * Warns when the issuer names localhost on another port than the server listens on: clients would
+ * then call an address where nothing answers. Behind a proxy the two differ on purpose, so the
+ * check covers loopback issuers only.
+ */
+function warnOnIssuerPortMismatch(log: { warn(object: object, message: string): void }, issuer: string, port: number): void {
+  const url = new URL(issuer);
+  if (!['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return;
+  const issuerPort = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  if (issuerPort !== port) {
+    log.warn(
+      { issuer, port },
+      'GATEHOUSE_ISSUER names another port than the server listens on; set GATEHOUSE_ISSUER to the address clients use',
+    );
+  }
 }

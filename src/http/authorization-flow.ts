@@ -150,6 +150,6 @@ export function renderRequestGone(context: AppContext, reply: FastifyReply): Fas
     status: 400,
     title: 'This request has ended',
     message:
-      'This sign-in request has expired, was already completed, or was started in another browser. Go back to the app and try again.',
+      'This sign-in request has expired, was already completed, or was started in another browser.',
   });
 }

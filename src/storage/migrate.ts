@@ -45,7 +45,9 @@ async function runMigrator(db: Kysely<Database>): Promise<MigrationResultSet> {
   if (result.error !== undefined) {
     const failed = result.results?.find((migration) => migration.status === 'Error');
     const reason = result.error instanceof Error ? result.error.message : String(result.error);
-    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`);
+    // Without a failed migration the error came before any ran: the database could not be reached.
+    if (failed === undefined) throw new Error(`could not reach the database: ${reason}`);
+    throw new Error(`migration ${failed.migrationName} failed: ${reason}`);
   }
   return result;
 }

@@ -39,6 +39,23 @@ export function describeScope(scope: string, t: Translate): string {
   }
 }
 
+/**
+ * The lines of the consent page. Every client registered for the refresh_token grant receives a
+ * refresh token, so the page says the app keeps access even when offline_access was not requested.
+ */
+function describeRequestedAccess(
+  scopes: readonly string[],
+  granted: ReadonlySet<string>,
+  receivesRefreshToken: boolean,
+  t: Translate,
+): Array<{ description: string; alreadyGranted: boolean }> {
+  const lines = scopes.map((scope) => ({ description: describeScope(scope, t), alreadyGranted: granted.has(scope) }));
+  if (receivesRefreshToken && !scopes.includes('offline_access')) {
+    lines.push({ description: t('scope.offline_access'), alreadyGranted: false });
+  }
+  return lines;
+}
+
 async function showConsent(context: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const query = collectParameters(entriesOf(request.query));
   const lookup = await loadPendingRequest(context, request, reply, query.get('request'));
@@ -69,10 +86,7 @@ async function showConsent(context: AppContext, request: FastifyRequest, reply: 
     uiLocales: pending.request.uiLocales,
     clientName: client.name,
     username: user.name ?? user.username,
-    scopes: pending.request.scopes.map((scope) => ({
-      description: describeScope(scope, t),
-      alreadyGranted: grantedSet.has(scope),
-    })),
+    scopes: describeRequestedAccess(pending.request.scopes, grantedSet, client.grantTypes.includes('refresh_token'), t),
     redirectOrigin: new URL(pending.request.redirectUri).origin,
     requestId: pending.id,
     csrfToken: csrfToken(browserSecret, csrfPurpose(pending.id)),

@@ -22,6 +22,9 @@ export function registerHomeRoutes(app: FastifyInstance, context: AppContext): v
       .send(context.views.stylesheet),
   );
 
+  // Browsers ask for a favicon on every page; 204 keeps their consoles free of 404 errors.
+  app.get('/favicon.ico', (_request, reply) => reply.header('cache-control', 'public, max-age=86400').status(204).send());
+
   app.get('/assets/form-post.js', (_request, reply) =>
     reply
       .header('content-type', 'text/javascript; charset=utf-8')
