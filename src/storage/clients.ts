@@ -73,6 +73,34 @@ export async function updateClientSecret(db: Kysely<Database>, id: string, secre
   return result.numUpdatedRows > 0n;
 }
 
+/** The registration fields that updateClientRegistration replaces. */
+export interface ClientRegistrationUpdate {
+  postLogoutRedirectUris: string[];
+  allowedScopes: string[];
+}
+
+/**
+ * Replaces a client's post-logout redirect URIs and allowed scopes. Returns false when no client
+ * has the id.
+ */
+export async function updateClientRegistration(
+  db: Kysely<Database>,
+  id: string,
+  update: ClientRegistrationUpdate,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('clients')
+    .set({
+      post_logout_redirect_uris: serializeStringList(update.postLogoutRedirectUris),
+      allowed_scopes: serializeStringList(update.allowedScopes),
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 function toClient(row: Selectable<ClientsTable>): Client {
   return {
     id: row.id,
