@@ -92,6 +92,16 @@ describe('authorization code grant', () => {
     assert.equal(succeeded.length, 1, 'exactly one redemption succeeds');
     assert.equal(rejected.length, CONCURRENT_REQUESTS - 1, 'every other redemption is invalid_grant');
     assert.equal(await countRows(gatehouse, 'access_tokens'), tokensBefore + 1, 'exactly one access token was stored');
+
+    const winner = succeeded[0]?.json() as { access_token: string; refresh_token: string };
+    const userinfo = await gatehouse.app.inject({
+      method: 'GET',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${winner.access_token}` },
+    });
+    assert.equal(userinfo.statusCode, 401, 'the replays revoked the access token of the winning redemption');
+    const refresh = await requestToken(gatehouse, client, { grant_type: 'refresh_token', refresh_token: winner.refresh_token });
+    assertInvalid(refresh, 'invalid_grant', 'the refresh token of the winning redemption');
   });
 
   it('rejects an expired code', async () => {

@@ -103,6 +103,12 @@ describe('refresh token grant', () => {
     assert.equal(succeeded.length, 1, 'exactly one use yields a new pair');
     assert.equal(rejected.length, CONCURRENT_REQUESTS - 1, 'every other use is invalid_grant');
     assert.equal(await countRows(gatehouse, 'refresh_tokens'), refreshBefore + 1, 'exactly one refresh token was stored');
+
+    // Each losing request reused a rotated-out token, which RFC 9700 section 4.14.2 treats as
+    // theft, so the new pair is revoked too.
+    const winner = toPair(succeeded[0] as LightMyRequestResponse, 'the winning rotation');
+    assert.equal((await getUserinfo(gatehouse, winner.accessToken)).statusCode, 401, 'the new access token is revoked');
+    assertInvalid(await refresh(client, winner.refreshToken), 'invalid_grant', 'the new refresh token');
   });
 
   it('narrows only the access token', async () => {
