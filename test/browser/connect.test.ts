@@ -108,8 +108,8 @@ describe('demo consumer in Chromium', { skip: skipReason, timeout: 120_000 }, ()
     const scopes = await page.locator('ul.scopes li').allInnerTexts();
     assert.deepEqual(
       scopes.map((text) => text.trim()),
-      [BUILTIN_SCOPES.profile, BUILTIN_SCOPES.email],
-      'expected the descriptions of exactly the requested scopes profile and email',
+      [BUILTIN_SCOPES.profile, BUILTIN_SCOPES.email, BUILTIN_SCOPES.offline_access],
+      'expected the requested scopes profile and email, and the refresh token notice',
     );
   });
 
