@@ -9,7 +9,6 @@ import {
 } from '../core/errors.js';
 import type { RedirectTarget } from '../core/authorization-request.js';
 import type { AppContext } from './context.js';
-import { pageLanguage } from './page-language.js';
 
 /** Sends an OAuth error as JSON (RFC 6749 section 5.2), never cached. */
 export function sendJsonError(reply: FastifyReply, error: OAuthError): FastifyReply {
@@ -65,9 +64,9 @@ export function respondToClient(
 ): FastifyReply {
   const fields = { ...parameters, iss: context.config.issuer };
   if (target.responseMode === 'form_post') {
-    reply.header('content-security-policy', FORM_POST_CONTENT_SECURITY_POLICY);
     return context.views.render(reply, 'form-post', {
-      t: pageLanguage(request).t,
+      formTargets: [target.redirectUri],
+      allowScript: true,
       action: target.redirectUri,
       fields: Object.entries(fields).map(([name, value]) => ({ name, value })),
     });
@@ -78,13 +77,6 @@ export function respondToClient(
   const status = request.method === 'POST' ? 303 : 302;
   return reply.header('cache-control', 'no-store').redirect(location.href, status);
 }
-
-/**
- * The form_post page runs one script file from Gatehouse's origin to submit the form, and no
- * inline script. form-action is not restricted because the form posts to the client.
- */
-const FORM_POST_CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** Maps errors that reached Fastify (from parsers, limits or handlers) to a safe response. */
 export function installErrorHandlers(app: FastifyInstance, context: AppContext): void {

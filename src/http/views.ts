@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
+import { pageContentSecurityPolicy } from './content-security-policy.js';
 import { pageLanguage } from './page-language.js';
 
 /** The folder with the page templates and the stylesheet, at the package root. */
@@ -16,7 +17,9 @@ export interface Views {
 
 /**
  * Loads the page templates. Eta escapes every `<%= %>` output, so request values are safe in
- * pages. A `uiLocales` value in the data selects the page language before Accept-Language does.
+ * pages. A `uiLocales` value in the data selects the page language before Accept-Language does;
+ * `formTargets` lists the client addresses the page's forms may end up at (see
+ * pageContentSecurityPolicy), and `allowScript` permits Gatehouse's own script files.
  */
 export function loadViews(): Views {
   const eta = new Eta({ views: VIEWS_DIRECTORY, autoEscape: true, cache: true });
@@ -29,8 +32,10 @@ export function loadViews(): Views {
       const uiLocales = typeof data.uiLocales === 'string' ? data.uiLocales : undefined;
       const language = pageLanguage(reply.request, uiLocales);
       const html = eta.render(template, { ...data, t: language.t, lang: language.locale });
+      const formTargets = Array.isArray(data.formTargets) ? (data.formTargets as string[]) : [];
       return reply
         .status(status)
+        .header('content-security-policy', pageContentSecurityPolicy(formTargets, data.allowScript === true))
         .header('content-type', 'text/html; charset=utf-8')
         .header('cache-control', 'no-store')
         .send(html);

@@ -84,6 +84,7 @@ async function showConsent(context: AppContext, request: FastifyRequest, reply: 
   const { t } = pageLanguage(request, pending.request.uiLocales);
   return context.views.render(reply, 'consent', {
     uiLocales: pending.request.uiLocales,
+    formTargets: [pending.request.redirectUri],
     clientName: client.name,
     username: user.name ?? user.username,
     scopes: describeRequestedAccess(pending.request.scopes, grantedSet, client.grantTypes.includes('refresh_token'), t),

@@ -53,6 +53,7 @@ async function endSessionRequest(context: AppContext, request: FastifyRequest, r
 
   return context.views.render(reply, 'end-session', {
     uiLocales: parameters.get('ui_locales'),
+    formTargets: logout.redirectUri === undefined ? [] : [logout.redirectUri],
     clientName: logout.client?.name,
     clientId: logout.client?.id,
     postLogoutRedirectUri: logout.redirectUri,
