@@ -1,4 +1,5 @@
 import type { AuthorizationRequest } from './authorization-request.js';
+import type { Client } from './client.js';
 import { ConsentRequired, LoginRequired } from './errors.js';
 import { isCoveredBy } from './scope.js';
 
@@ -73,4 +74,15 @@ function findLoginReason(
     return "the logged-in user is not the subject of 'id_token_hint'";
   }
   return undefined;
+}
+
+/**
+ * Whether a remembered authorization may skip the consent page for this client and redirect URI.
+ * A public client's identity rests on its redirect URI alone (RFC 8252 section 8.6). An https
+ * redirect URI proves the host, but any app on the device can listen on a loopback port or claim
+ * a private-use scheme, so those clients see the consent page every time.
+ */
+export function mayReuseRememberedConsent(client: Pick<Client, 'tokenEndpointAuthMethod'>, redirectUri: string): boolean {
+  if (client.tokenEndpointAuthMethod !== 'none') return true;
+  return redirectUri.startsWith('https://');
 }

@@ -2,7 +2,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationRequest } from '../core/authorization-request.js';
 import { OAuthError } from '../core/errors.js';
 import { serializeClaimsRequest } from '../core/oidc/claims.js';
-import { decideNextStep, type AuthenticatedSession, type InteractionProgress } from '../core/interaction.js';
+import {
+  decideNextStep,
+  mayReuseRememberedConsent,
+  type AuthenticatedSession,
+  type InteractionProgress,
+} from '../core/interaction.js';
 import { CODE_BYTES, constantTimeEqual, generateId, generateSecret, hashSecret } from '../core/secrets.js';
 import {
   completePendingRequest,
@@ -10,6 +15,7 @@ import {
   insertPendingRequest,
   type PendingAuthorizationRequest,
 } from '../storage/authorization-requests.js';
+import { findClient } from '../storage/clients.js';
 import { findGrantedScopes } from '../storage/grants.js';
 import { ensureBrowserSecret, readBrowserSecret } from './browser.js';
 import type { AppContext } from './context.js';
@@ -38,8 +44,7 @@ export async function advanceAuthorization(
     state: authorization.state,
     responseMode: authorization.responseMode,
   };
-  const grantedScopes =
-    session === undefined ? undefined : await findGrantedScopes(context.db, session.userId, authorization.clientId);
+  const grantedScopes = session === undefined ? undefined : await findReusableGrant(context, authorization, session);
 
   let next;
   try {
@@ -60,6 +65,17 @@ export async function advanceAuthorization(
   const pendingId = pending?.id ?? (await storePendingRequest(context, request, reply, authorization));
   const page = next.step === 'login' ? '/login' : '/consent';
   return reply.header('cache-control', 'no-store').redirect(`${page}?request=${encodeURIComponent(pendingId)}`, 303);
+}
+
+/** The remembered scopes that may skip the consent page, or undefined when none may. */
+async function findReusableGrant(
+  context: AppContext,
+  authorization: AuthorizationRequest,
+  session: AuthenticatedSession,
+): Promise<string[] | undefined> {
+  const client = await findClient(context.db, authorization.clientId);
+  if (client === undefined || !mayReuseRememberedConsent(client, authorization.redirectUri)) return undefined;
+  return findGrantedScopes(context.db, session.userId, authorization.clientId);
 }
 
 async function storePendingRequest(
