@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { parse as parseQueryString } from 'node:querystring';
 import type { AppContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
+import { installSameOriginFormCheck } from './same-origin-forms.js';
 import { registerAuthorizeRoutes } from './routes/authorize.js';
 import { registerConsentRoutes } from './routes/consent.js';
 import { registerEndSessionRoutes } from './routes/end-session.js';
@@ -81,6 +82,7 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
   });
 
   installErrorHandlers(app, context);
+  installSameOriginFormCheck(app, context);
   registerHomeRoutes(app, context);
   registerMetadataRoutes(app, context);
   registerAuthorizeRoutes(app, context);

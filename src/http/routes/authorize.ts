@@ -16,7 +16,7 @@ import { redirectWithError, renderErrorPage } from '../errors.js';
 export function registerAuthorizeRoutes(app: FastifyInstance, context: AppContext): void {
   const handler = (request: FastifyRequest, reply: FastifyReply) => authorize(context, request, reply);
   app.get('/authorize', { config: { errorFormat: 'page' } }, handler);
-  app.post('/authorize', { config: { errorFormat: 'page' } }, handler);
+  app.post('/authorize', { config: { errorFormat: 'page', allowCrossOriginForm: true } }, handler);
 }
 
 async function authorize(context: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -17,7 +17,7 @@ const CSRF_PURPOSE = 'end-session';
 export function registerEndSessionRoutes(app: FastifyInstance, context: AppContext): void {
   const handler = (request: FastifyRequest, reply: FastifyReply) => endSessionRequest(context, request, reply);
   app.get('/end-session', { config: { errorFormat: 'page' } }, handler);
-  app.post('/end-session', { config: { errorFormat: 'page' } }, handler);
+  app.post('/end-session', { config: { errorFormat: 'page', allowCrossOriginForm: true } }, handler);
   app.post('/end-session/confirm', { config: { errorFormat: 'page' } }, (request, reply) =>
     confirmEndSession(context, request, reply),
   );
