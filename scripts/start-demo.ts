@@ -1,10 +1,11 @@
 /**
  * `npm start`: runs Gatehouse and the demo consumer in one process, so a fresh checkout can walk
- * the whole authorization code flow in a browser.
+ * the whole OpenID Connect sign-in and sign-out in a browser.
  *
  * Gatehouse reads its usual GATEHOUSE_* configuration (by default http://localhost:9000 with
  * SQLite at ./data/gatehouse.sqlite, relative to the working folder). The consumer listens on 127.0.0.1, port 3000 or
- * DEMO_CONSUMER_PORT, and is registered as http://localhost:PORT/callback.
+ * DEMO_CONSUMER_PORT, and is registered with the redirect URI http://localhost:PORT/callback and
+ * the post-logout redirect URI http://localhost:PORT/signed-out.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -15,7 +16,7 @@ import { ConfigurationError, loadConfiguration } from '../src/config.js';
 import { generateId, generateSecret, hashSecret, secretMatchesHash } from '../src/core/secrets.js';
 import { hashPassword, verifyPassword } from '../src/passwords.js';
 import { createGatehouse, type Gatehouse } from '../src/server.js';
-import { insertClient, listClients, updateClientSecret } from '../src/storage/clients.js';
+import { insertClient, listClients, updateClientRegistration, updateClientSecret } from '../src/storage/clients.js';
 import type { Database } from '../src/storage/schema.js';
 import { findUserByUsername, insertUser } from '../src/storage/users.js';
 
@@ -23,6 +24,8 @@ const DEMO_USERNAME = 'demo';
 /** A fixed, public password: the demo prints it so anyone can sign in. Never use it outside the demo. */
 const DEMO_PASSWORD = 'demo-password';
 const DEMO_CLIENT_NAME = 'Demo Consumer';
+/** The scopes the demo client may request: openid for the ID token, and what the consumer shows. */
+const DEMO_CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 const DEMO_CLIENT_FILE = resolve('data', 'demo-client.json');
 const DEFAULT_CONSUMER_PORT = 3000;
 
@@ -57,7 +60,11 @@ async function main(): Promise<number> {
   let consumer: Consumer | undefined;
   try {
     await ensureDemoUser(gatehouse.database.db, log);
-    const credentials = await ensureDemoClient(gatehouse.database.db, `${consumerUrl}/callback`, log);
+    const credentials = await ensureDemoClient(
+      gatehouse.database.db,
+      { redirectUri: `${consumerUrl}/callback`, postLogoutRedirectUri: `${consumerUrl}/signed-out` },
+      log,
+    );
 
     await gatehouse.app.listen({ port: config.port, host: config.host });
     log.info({ issuer: config.issuer }, 'gatehouse started');
@@ -116,13 +123,22 @@ async function ensureDemoUser(db: Kysely<Database>, log: FastifyBaseLogger): Pro
   }
 }
 
+/** The consumer's addresses that the demo client is registered with. */
+interface DemoClientUris {
+  redirectUri: string;
+  postLogoutRedirectUri: string;
+}
+
 /**
- * Returns working credentials for the demo client registered with `redirectUri`, creating the
- * client when there is none. Gatehouse stores only a hash of the secret, so the secret is read
- * from data/demo-client.json. When that file is missing or holds no valid secret for the client,
- * the client's secret is rotated and the file is written again.
+ * Returns working credentials for the demo client registered with `uris.redirectUri`, creating
+ * the client when there is none. An existing client that lacks the post-logout redirect URI or one
+ * of the demo scopes, because an older demo created it, gets them added. Gatehouse stores only a
+ * hash of the secret, so the secret is read from data/demo-client.json. When that file is missing
+ * or contains no valid secret for the client, the client's secret is rotated and the file is
+ * written again.
  */
-async function ensureDemoClient(db: Kysely<Database>, redirectUri: string, log: FastifyBaseLogger): Promise<SavedClient> {
+async function ensureDemoClient(db: Kysely<Database>, uris: DemoClientUris, log: FastifyBaseLogger): Promise<SavedClient> {
+  const { redirectUri, postLogoutRedirectUri } = uris;
   const saved = await readSavedClient(log);
   const candidates = (await listClients(db)).filter(
     (client) =>
@@ -132,6 +148,20 @@ async function ensureDemoClient(db: Kysely<Database>, redirectUri: string, log: 
       !client.disabled,
   );
   const client = candidates.find((candidate) => candidate.id === saved?.client_id) ?? candidates[0];
+
+  if (client !== undefined) {
+    const missingScopes = DEMO_CLIENT_SCOPES.filter((scope) => !client.allowedScopes.includes(scope));
+    const missingLogoutUri = !client.postLogoutRedirectUris.includes(postLogoutRedirectUri);
+    if (missingScopes.length > 0 || missingLogoutUri) {
+      // Adds to the registration without removing anything an operator registered.
+      const postLogoutRedirectUris = missingLogoutUri
+        ? [...client.postLogoutRedirectUris, postLogoutRedirectUri]
+        : client.postLogoutRedirectUris;
+      const allowedScopes = [...client.allowedScopes, ...missingScopes];
+      await updateClientRegistration(db, client.id, { postLogoutRedirectUris, allowedScopes }, Date.now());
+      log.info({ clientId: client.id, postLogoutRedirectUris, allowedScopes }, 'demo client registration updated for OpenID Connect');
+    }
+  }
 
   if (client?.secretHash != null && saved?.client_id === client.id && secretMatchesHash(saved.client_secret, client.secretHash)) {
     return saved;
@@ -145,13 +175,14 @@ async function ensureDemoClient(db: Kysely<Database>, redirectUri: string, log: 
       name: DEMO_CLIENT_NAME,
       secretHash: hashSecret(secret),
       redirectUris: [redirectUri],
-      allowedScopes: ['profile', 'email', 'offline_access'],
+      postLogoutRedirectUris: [postLogoutRedirectUri],
+      allowedScopes: DEMO_CLIENT_SCOPES,
       grantTypes: ['authorization_code', 'refresh_token'],
       tokenEndpointAuthMethod: 'client_secret_basic',
       requirePkce: true,
       now: Date.now(),
     });
-    log.info({ clientId: credentials.client_id, redirectUri }, 'demo client created');
+    log.info({ clientId: credentials.client_id, redirectUri, postLogoutRedirectUri }, 'demo client created');
   } else {
     await updateClientSecret(db, client.id, hashSecret(secret), Date.now());
     log.info({ clientId: client.id }, `demo client secret rotated, because ${DEMO_CLIENT_FILE} had no valid secret for it`);
@@ -196,7 +227,8 @@ function printInstructions(consumerUrl: string, issuer: string): void {
       'The Gatehouse demo is running.',
       `  1. Open ${consumerUrl} and click "Connect with Gatehouse".`,
       `  2. Sign in to Gatehouse (${issuer}) with username '${DEMO_USERNAME}' and password '${DEMO_PASSWORD}'.`,
-      '  3. Allow the Demo Consumer on the consent page; it then shows what Gatehouse returned about you.',
+      '  3. Allow the Demo Consumer on the consent page; it then shows the ID token claims and the userinfo response.',
+      '  4. Click "Sign out" to end the session at Gatehouse too; the next Connect asks for the password again.',
       'Press Ctrl+C to stop.',
       '',
     ].join('\n'),
