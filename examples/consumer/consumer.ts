@@ -4,12 +4,20 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import type { AddressInfo } from 'node:net';
 import * as oauth from 'oauth4webapi';
 import { describeError, GatehouseClient } from './gatehouse-client.js';
-import { renderConnectedPage, renderDisconnectedPage, renderErrorPage, STYLESHEET, type ErrorPageContent } from './pages.js';
+import {
+  renderConnectedPage,
+  renderDisconnectedPage,
+  renderErrorPage,
+  renderSignedOutPage,
+  STYLESHEET,
+  type ErrorPageContent,
+} from './pages.js';
 import { SessionStore, type ConsumerSession } from './sessions.js';
 
 /**
- * Options of the demo consumer: a small third-party web app that connects to Gatehouse with the
- * authorization code flow and shows what Gatehouse's userinfo endpoint returns.
+ * Options of the demo consumer, a small third-party web app. It signs in with OpenID Connect (the
+ * authorization code flow with an ID token) and shows the ID token's claims and the userinfo
+ * response. Sign out goes through Gatehouse's end_session_endpoint.
  */
 export interface ConsumerOptions {
   /** Gatehouse's issuer identifier, such as http://localhost:9000. */
@@ -20,8 +28,9 @@ export interface ConsumerOptions {
   port: number;
   host: string;
   /**
-   * The consumer's base URL in the browser, without a trailing slash. The redirect URI is
-   * this URL followed by /callback. Defaults to http://HOST:PORT with the port actually bound.
+   * The consumer's base URL in the browser, without a trailing slash. The redirect URI is this
+   * URL followed by /callback, and the post-logout redirect URI this URL followed by /signed-out.
+   * Defaults to http://HOST:PORT with the port actually bound.
    */
   url?: string;
   /** A pino logger, such as a child of Gatehouse's. Without one, the consumer does not log. */
@@ -32,6 +41,8 @@ export interface Consumer {
   /** The consumer's base URL, without a trailing slash. */
   url: string;
   redirectUri: string;
+  /** The post_logout_redirect_uri the consumer sends to the end_session_endpoint. */
+  postLogoutRedirectUri: string;
   close(): Promise<void>;
 }
 
@@ -71,10 +82,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   const cookieName = useHttps ? '__Host-demo_consumer_session' : 'demo_consumer_session';
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: useHttps };
   // Set once the server listens, before the first request can arrive.
-  const address = { url: '', redirectUri: '' };
+  const address = { url: '', redirectUri: '', postLogoutRedirectUri: '' };
 
   app.addHook('onSend', async (_request, reply) => {
-    // The Connect form's submission is redirected to Gatehouse, so form-action names its origin too.
+    // The Connect and Sign out forms' submissions are redirected to Gatehouse, so form-action names its origin too.
     reply.header(
       'content-security-policy',
       `default-src 'none'; style-src 'self'; form-action 'self' ${gatehouse.issuerOrigin}; base-uri 'none'; frame-ancestors 'none'`,
@@ -122,13 +133,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     try {
       authorization = await gatehouse.createAuthorizationRequest(address.redirectUri);
     } catch (error) {
-      request.log.error({ issuer: options.issuer, error: describeError(error) }, 'authorization server discovery failed');
+      request.log.error({ issuer: options.issuer, error: describeError(error) }, 'OpenID Provider discovery failed');
       return sendPage(
         reply,
         502,
         renderErrorPage({
           title: 'Gatehouse is not reachable',
-          message: `Reading the authorization server metadata of ${options.issuer} failed. Check that Gatehouse is running and try again.`,
+          message: `Reading the OpenID Provider configuration of ${options.issuer} failed. Check that Gatehouse is running and try again.`,
         }),
       );
     }
@@ -162,10 +173,69 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       return sendPage(reply, failure.status, renderErrorPage(failure.page));
     }
     replaceSession(request, reply, { connection });
-    request.log.info({ sub: connection.userinfo.sub }, 'connected to Gatehouse');
+    request.log.info({ sub: connection.idTokenClaims.sub }, 'signed in with OpenID Connect');
     return reply.redirect('/', 303);
   });
 
+  // Ends the session here at once, then sends the browser to Gatehouse to end the session there.
+  app.post('/sign-out', async (request, reply) => {
+    const connection = readSession(request)?.session.connection;
+    if (connection === undefined) {
+      request.log.info('sign-out skipped: not signed in');
+      return reply.redirect('/', 303);
+    }
+    let logout;
+    try {
+      logout = await gatehouse.createLogoutRequest(connection.idToken, address.postLogoutRedirectUri);
+    } catch (error) {
+      request.log.error({ issuer: options.issuer, error: describeError(error) }, 'building the logout request failed');
+      return sendPage(
+        reply,
+        502,
+        renderErrorPage({
+          title: 'Sign-out failed',
+          message:
+            `Reading the OpenID Provider configuration of ${options.issuer} failed, or it has no end_session_endpoint. ` +
+            'You are still signed in to this app. Check that Gatehouse is running and try again.',
+        }),
+      );
+    }
+    // The new session holds only the logout state, so the connection is gone even if the browser never returns.
+    replaceSession(request, reply, { pendingLogout: logout.pending });
+    request.log.info({ sub: connection.idTokenClaims.sub }, 'redirecting the browser to the end_session_endpoint');
+    return reply.redirect(logout.url.href, 303);
+  });
+
+  app.get('/signed-out', (request, reply) => {
+    const current = readSession(request);
+    const pendingLogout = current?.session.pendingLogout;
+    const { state } = request.query as Record<string, unknown>;
+    if (current === undefined || pendingLogout === undefined || state !== pendingLogout.state) {
+      // Each logout response is accepted once, whatever its outcome.
+      if (current !== undefined) current.session.pendingLogout = undefined;
+      request.log.info(
+        { hasSession: current !== undefined, hasPendingLogout: pendingLogout !== undefined, hasState: typeof state === 'string' },
+        'sign-out response rejected: no sign-out in progress or a different state',
+      );
+      return sendPage(
+        reply,
+        400,
+        renderErrorPage({
+          title: 'Sign-out not confirmed',
+          message:
+            'This address does not complete a sign-out that this app started in this browser. ' +
+            'Gatehouse may still have you signed in. Start again from the start page.',
+        }),
+      );
+    }
+    sessions.delete(current.id);
+    reply.clearCookie(cookieName, cookieOptions);
+    request.log.info('signed out of Gatehouse');
+    return sendPage(reply, 200, renderSignedOutPage());
+  });
+
+  // Forgets the connection in this app only. Gatehouse keeps its session, so the next Connect
+  // skips the login page.
   app.post('/disconnect', (request, reply) => {
     sessions.delete(request.cookies[cookieName]);
     reply.clearCookie(cookieName, cookieOptions);
@@ -177,7 +247,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   const { port } = app.server.address() as AddressInfo;
   address.url = options.url ?? `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   address.redirectUri = `${address.url}/callback`;
-  return { url: address.url, redirectUri: address.redirectUri, close: () => app.close() };
+  address.postLogoutRedirectUri = `${address.url}/signed-out`;
+  return {
+    url: address.url,
+    redirectUri: address.redirectUri,
+    postLogoutRedirectUri: address.postLogoutRedirectUri,
+    close: () => app.close(),
+  };
 }
 
 /** Chooses the page for a failed callback and logs the failure without any token or code. */

@@ -1,8 +1,8 @@
 import * as oauth from 'oauth4webapi';
-import type { Connection, PendingAuthorization } from './sessions.js';
+import type { Connection, PendingAuthorization, PendingLogout } from './sessions.js';
 
-/** The scope the consumer requests: what userinfo needs to return the username, name and email. */
-const SCOPE = 'profile email';
+/** The scope the consumer requests: openid for the ID token, profile and email for the claims it shows. */
+const SCOPE = 'openid profile email';
 /** Each request to Gatehouse is given this long before it is aborted. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -14,9 +14,10 @@ export interface ClientCredentials {
 }
 
 /**
- * The OAuth side of the consumer, built on oauth4webapi: the authorization request with PKCE
- * (S256) and state, then the checks of the response, the code exchange with client_secret_basic
- * and the userinfo request.
+ * The OpenID Connect side of the consumer, built on oauth4webapi. It covers discovery, the
+ * authorization request with PKCE (S256), state and nonce, and the checks of the response. Then
+ * come the code exchange with client_secret_basic, the ID token checks, the userinfo request and,
+ * to sign out, the RP-initiated logout request.
  */
 export class GatehouseClient {
   private readonly issuer: URL;
@@ -34,30 +35,32 @@ export class GatehouseClient {
     return this.issuer.origin;
   }
 
-  /** Builds the authorization request URL and the PKCE verifier and state to keep until the callback. */
+  /** Builds the authorization request URL and the PKCE verifier, state and nonce to keep until the callback. */
   async createAuthorizationRequest(redirectUri: string): Promise<{ url: URL; pending: PendingAuthorization }> {
     const server = await this.discover();
     if (server.authorization_endpoint === undefined) {
-      throw new Error(`the authorization server metadata of ${this.issuer.href} has no authorization_endpoint`);
+      throw new Error(`the OpenID Provider configuration of ${this.issuer.href} has no authorization_endpoint`);
     }
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
     const url = new URL(server.authorization_endpoint);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', this.client.client_id);
     url.searchParams.set('redirect_uri', redirectUri);
     url.searchParams.set('scope', SCOPE);
     url.searchParams.set('state', state);
+    url.searchParams.set('nonce', nonce);
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
     url.searchParams.set('code_challenge_method', 'S256');
-    return { url, pending: { state, codeVerifier } };
+    return { url, pending: { state, codeVerifier, nonce } };
   }
 
   /**
-   * Validates the authorization response at `callbackUrl`, redeems the code and reads userinfo.
-   * Throws oauth.AuthorizationResponseError when the response is an error such as access_denied,
-   * oauth.ResponseBodyError when Gatehouse rejects the code exchange, and other errors when a
-   * check fails or Gatehouse does not respond.
+   * Validates the authorization response at `callbackUrl`, redeems the code, checks the ID token
+   * and reads userinfo. Throws oauth.AuthorizationResponseError when the response is an error such
+   * as access_denied, oauth.ResponseBodyError when Gatehouse rejects the code exchange, and other
+   * errors when a check fails or Gatehouse does not respond.
    */
   async completeAuthorization(callbackUrl: URL, pending: PendingAuthorization, redirectUri: string): Promise<Connection> {
     const server = await this.discover();
@@ -73,22 +76,53 @@ export class GatehouseClient {
       pending.codeVerifier,
       this.requestOptions(),
     );
-    const tokens = await oauth.processAuthorizationCodeResponse(server, this.client, tokenResponse);
+    // Checks iss, aud, exp, iat, the nonce and the signing algorithm of the ID token, and fails when there is none.
+    const tokens = await oauth.processAuthorizationCodeResponse(server, this.client, tokenResponse, {
+      expectedNonce: pending.nonce,
+      requireIdToken: true,
+    });
+    // oauth4webapi 3 does not verify the signature of an ID token from the token endpoint, because
+    // TLS authenticates that response. The demo verifies it against the JWKS anyway, so that a
+    // broken /jwks shows up here.
+    await oauth.validateApplicationLevelSignature(server, tokenResponse, this.requestOptions());
+    const idTokenClaims = oauth.getValidatedIdTokenClaims(tokens);
+    if (idTokenClaims === undefined || tokens.id_token === undefined) {
+      throw new Error('the token response has no ID token although processAuthorizationCodeResponse required one');
+    }
 
     const userinfoResponse = await oauth.userInfoRequest(server, this.client, tokens.access_token, this.requestOptions());
-    // Without an ID token there is no expected subject to compare the userinfo's sub with.
-    const userinfo = await oauth.processUserInfoResponse(server, this.client, oauth.skipSubjectCheck, userinfoResponse);
-    return { userinfo, scope: tokens.scope };
+    // The userinfo's sub must be the ID token's (OpenID Connect Core section 5.3.2).
+    const userinfo = await oauth.processUserInfoResponse(server, this.client, idTokenClaims.sub, userinfoResponse);
+    return { idToken: tokens.id_token, idTokenClaims, userinfo, scope: tokens.scope };
   }
 
   /**
-   * Fetches the authorization server metadata (RFC 8414) once and caches it. A failed fetch is not
-   * cached, so the next request tries again.
+   * Builds the logout request to Gatehouse's end_session_endpoint (OpenID Connect RP-Initiated
+   * Logout 1.0) with the ID token as id_token_hint and a new state to keep until Gatehouse
+   * redirects back to `postLogoutRedirectUri`.
+   */
+  async createLogoutRequest(idToken: string, postLogoutRedirectUri: string): Promise<{ url: URL; pending: PendingLogout }> {
+    const server = await this.discover();
+    if (server.end_session_endpoint === undefined) {
+      throw new Error(`the OpenID Provider configuration of ${this.issuer.href} has no end_session_endpoint`);
+    }
+    const state = oauth.generateRandomState();
+    const url = new URL(server.end_session_endpoint);
+    url.searchParams.set('id_token_hint', idToken);
+    url.searchParams.set('client_id', this.client.client_id);
+    url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);
+    url.searchParams.set('state', state);
+    return { url, pending: { state } };
+  }
+
+  /**
+   * Fetches the OpenID Provider configuration (/.well-known/openid-configuration) once and caches
+   * it. A failed fetch is not cached, so the next request tries again.
    */
   private discover(): Promise<oauth.AuthorizationServer> {
     if (this.metadata === undefined) {
       const metadata = oauth
-        .discoveryRequest(this.issuer, { ...this.requestOptions(), algorithm: 'oauth2' })
+        .discoveryRequest(this.issuer, { ...this.requestOptions(), algorithm: 'oidc' })
         .then((response) => oauth.processDiscoveryResponse(this.issuer, response));
       metadata.catch(() => {
         if (this.metadata === metadata) this.metadata = undefined;

@@ -1,22 +1,38 @@
 import { randomBytes } from 'node:crypto';
-import type { UserInfoResponse } from 'oauth4webapi';
+import type { IDToken, UserInfoResponse } from 'oauth4webapi';
 
 /** An authorization request the browser has been sent to Gatehouse with, awaiting its response. */
 export interface PendingAuthorization {
   state: string;
   codeVerifier: string;
+  /** The nonce sent with the request, which the ID token must carry. */
+  nonce: string;
 }
 
-/** The result of a successful connection. The consumer keeps no tokens. */
+/**
+ * The result of a successful sign-in. The consumer keeps the ID token, for id_token_hint when it
+ * signs out, but neither the access token nor the refresh token.
+ */
 export interface Connection {
+  /** The ID token as issued, a compact JWS. */
+  idToken: string;
+  /** The ID token's claims, after oauth4webapi's checks and the signature check against the JWKS. */
+  idTokenClaims: IDToken;
   userinfo: UserInfoResponse;
   /** The scope Gatehouse granted, from the token response. */
   scope: string | undefined;
 }
 
+/** A logout request the browser has been sent to Gatehouse's end_session_endpoint with. */
+export interface PendingLogout {
+  /** The state sent with the request, which Gatehouse returns to the post-logout redirect URI. */
+  state: string;
+}
+
 export interface ConsumerSession {
   pending?: PendingAuthorization | undefined;
   connection?: Connection | undefined;
+  pendingLogout?: PendingLogout | undefined;
   /** Expiry time in milliseconds since the epoch. Each use moves it forward by the idle lifetime. */
   expiresAt: number;
 }
