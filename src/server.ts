@@ -6,8 +6,11 @@ import type { AppContext } from './http/context.js';
 import { loadViews } from './http/views.js';
 import { openDatabase, type DatabaseHandle } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
+import { SignedAccessTokenSigner } from './keys/access-token-signer.js';
 import { SignedIdTokenIssuer } from './keys/id-token-issuer.js';
 import { SigningKeys } from './keys/signing-keys.js';
+import { KyselyDeviceAuthorizationStore } from './storage/device-authorizations.js';
+import { KyselyResourceServerDirectory } from './storage/resource-servers.js';
 import { KyselyTokenStore } from './storage/tokens.js';
 import { startSweeper, type Sweeper } from './sweeper.js';
 
@@ -40,6 +43,9 @@ export async function createGatehouse(config: Configuration, options: CreateGate
       tokens: new KyselyTokenStore(database.db),
       signingKeys,
       idTokens: new SignedIdTokenIssuer(database.db, signingKeys, clock, config.issuer, config.idTokenSeconds),
+      accessTokenSigner: new SignedAccessTokenSigner(signingKeys, config.issuer),
+      resourceServers: new KyselyResourceServerDirectory(database.db),
+      devices: new KyselyDeviceAuthorizationStore(database.db),
       clock,
       views: loadViews(),
     };

@@ -13,6 +13,7 @@ import {
 import { type Parameters, type ReadParameters, repeatedParametersError } from './params.js';
 import { checkCodeChallenge, type CodeChallenge } from './pkce.js';
 import { matchRedirectUri } from './redirect-uri.js';
+import { checkClientResource, parseResourceParameter } from './resource-indicator.js';
 import { checkScopesAllowed, parseScope } from './scope.js';
 import { parseClaimsRequest, type ClaimsRequest } from './oidc/claims.js';
 
@@ -50,6 +51,8 @@ export interface AuthorizationRequest {
   idTokenHint: string | undefined;
   /** The `sub` of a verified id_token_hint: only that user may complete the request. */
   idTokenHintSubject: string | undefined;
+  /** The resource indicator of RFC 8707 that the tokens will be restricted to. */
+  resource: string | undefined;
 }
 
 /**
@@ -94,7 +97,9 @@ export function validateAuthorizationRequest(
   };
 
   try {
-    if (repeated.length > 0) throw repeatedParametersError(repeated);
+    // A repeated resource is legitimate in RFC 8707 but unsupported: checkResource rejects it.
+    const repeatedOthers = repeated.filter((name) => name !== 'resource');
+    if (repeatedOthers.length > 0) throw repeatedParametersError(repeatedOthers);
     checkParameterLengths(parameters);
     checkResponseType(parameters, verifiedClient);
     checkResponseMode(requestedMode);
@@ -110,6 +115,7 @@ export function validateAuthorizationRequest(
     const prompt = checkPrompt(parameters);
     const maxAge = checkMaxAge(parameters.get('max_age'));
     const claims = parseClaimsRequest(parameters.get('claims'));
+    const resource = checkResource(parameters, repeated, verifiedClient);
 
     return {
       clientId: verifiedClient.id,
@@ -127,6 +133,7 @@ export function validateAuthorizationRequest(
       uiLocales: parameters.get('ui_locales'),
       idTokenHint: parameters.get('id_token_hint'),
       idTokenHintSubject: undefined,
+      resource,
     };
   } catch (error) {
     if (error instanceof OAuthError) throw new AuthorizationRequestError(error, target);
@@ -245,4 +252,11 @@ function checkPrompt(parameters: Parameters): Set<Prompt> {
     throw new InvalidRequest("'prompt=none' must not be combined with other values");
   }
   return values;
+}
+
+/** One resource indicator the client is registered for (RFC 8707 section 2), or none. */
+function checkResource(parameters: Parameters, repeated: readonly string[], client: Client): string | undefined {
+  const resource = parseResourceParameter(parameters.get('resource'), repeated.includes('resource'));
+  if (resource !== undefined) checkClientResource(client, resource);
+  return resource;
 }

@@ -1,6 +1,7 @@
 /**
  * OAuth 2.0 protocol errors, one class per error code of RFC 6749 sections 4.1.2.1 and 5.2,
- * RFC 6750 section 3.1 and OpenID Connect Core section 3.1.2.6.
+ * RFC 6750 section 3.1, RFC 8628 section 3.5, RFC 8707 section 2 and OpenID Connect Core
+ * section 3.1.2.6.
  *
  * `description` goes on the wire and never contains internal detail. `detail` is for the logs.
  */
@@ -60,7 +61,27 @@ export class InvalidScope extends OAuthError {
 
 export class AccessDenied extends OAuthError {
   readonly code = 'access_denied';
-  override readonly status = 403;
+  override readonly status: number = 403;
+}
+
+/** RFC 8707 section 2: the resource is malformed, unknown, or not allowed for the client. */
+export class InvalidTarget extends OAuthError {
+  readonly code = 'invalid_target';
+}
+
+/** RFC 8628 section 3.5: the user has not yet approved or denied the device authorization. */
+export class AuthorizationPending extends OAuthError {
+  readonly code = 'authorization_pending';
+}
+
+/** RFC 8628 section 3.5: the device polls faster than its interval, which grows by 5 seconds. */
+export class SlowDown extends OAuthError {
+  readonly code = 'slow_down';
+}
+
+/** RFC 8628 section 3.5: the device code expired before the device collected its tokens. */
+export class ExpiredToken extends OAuthError {
+  readonly code = 'expired_token';
 }
 
 export class LoginRequired extends OAuthError {

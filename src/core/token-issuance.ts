@@ -1,5 +1,7 @@
+import type { AccessTokenFormat, Client } from './client.js';
+import type { ResourceServer } from './resource-indicator.js';
 import { formatScope } from './scope.js';
-import { generateSecret, hashSecret } from './secrets.js';
+import { generateId, generateSecret, hashSecret } from './secrets.js';
 import type { ClaimsRequest } from './oidc/claims.js';
 import type { TokenStore } from './token-store.js';
 
@@ -17,6 +19,25 @@ export interface IdTokenRequest {
 /** Builds and signs ID tokens. Implemented outside the core, where keys and users are stored. */
 export interface IdTokenIssuer {
   issue(request: IdTokenRequest): Promise<string>;
+}
+
+/** The claims of a JWT access token (RFC 9068 section 2.2). */
+export interface JwtAccessTokenClaims {
+  iss: string;
+  exp: number;
+  aud: string;
+  sub: string;
+  client_id: string;
+  iat: number;
+  jti: string;
+  scope?: string;
+}
+
+/** Signs JWT access tokens with the server's keys. Implemented outside the core. */
+export interface AccessTokenSigner {
+  /** The issuer identifier. It is also the audience of tokens issued without a resource. */
+  readonly issuer: string;
+  sign(claims: JwtAccessTokenClaims): Promise<string>;
 }
 
 export interface TokenLifetimes {
@@ -52,12 +73,31 @@ export interface IssueTokensInput {
   claims: ClaimsRequest | undefined;
   /** Set when the grant includes `openid` and has a user, so the response carries an ID token. */
   idToken: { issuer: IdTokenIssuer; nonce: string | undefined } | undefined;
+  /** The grant type of the token request, recorded in the audit log. */
+  grantType: string;
+  /** The resource server the access token is for, or undefined for Gatehouse's own endpoints. */
+  resource: ResourceServer | undefined;
+  /** The resource the authorization was restricted to, carried by the new refresh token. */
+  refreshResource: string | null;
+  accessTokenFormat: AccessTokenFormat;
+  signer: AccessTokenSigner;
 }
 
-/** Generates an access token (and a refresh token when asked), stores their hashes and builds the response. */
+/** The resource server's format when it sets one, else the client's (RFC 9068 is opt-in per party). */
+export function chooseAccessTokenFormat(client: Client, resource: ResourceServer | undefined): AccessTokenFormat {
+  return resource?.accessTokenFormat ?? client.accessTokenFormat;
+}
+
+/**
+ * Generates an access token (and a refresh token when asked), stores their hashes and builds the
+ * response. Every access token has a `jti`; a JWT access token carries it, so its row can be
+ * found from the token and revoked.
+ */
 export async function issueTokens(input: IssueTokensInput): Promise<TokenResponse> {
-  const accessToken = generateSecret();
+  const jti = generateId();
   const accessExpiresAt = input.now + input.lifetimes.accessTokenSeconds * 1000;
+  const accessToken =
+    input.accessTokenFormat === 'jwt' ? await signAccessToken(input, jti, accessExpiresAt) : generateSecret();
   const refreshToken = input.refreshScopes === undefined ? undefined : generateSecret();
   const refreshExpiresAt = Math.min(input.now + input.lifetimes.refreshTokenSeconds * 1000, input.familyExpiresAt);
 
@@ -68,11 +108,23 @@ export async function issueTokens(input: IssueTokensInput): Promise<TokenRespons
     now: input.now,
     authTime: input.authTime,
     claims: input.claims,
-    access: { tokenHash: hashSecret(accessToken), scopes: input.accessScopes, expiresAt: accessExpiresAt },
+    grantType: input.grantType,
+    access: {
+      tokenHash: hashSecret(accessToken),
+      jti,
+      scopes: input.accessScopes,
+      expiresAt: accessExpiresAt,
+      resource: input.resource?.audience ?? null,
+    },
     refresh:
       refreshToken === undefined || input.refreshScopes === undefined
         ? undefined
-        : { tokenHash: hashSecret(refreshToken), scopes: input.refreshScopes, expiresAt: refreshExpiresAt },
+        : {
+            tokenHash: hashSecret(refreshToken),
+            scopes: input.refreshScopes,
+            expiresAt: refreshExpiresAt,
+            resource: input.refreshResource,
+          },
   });
 
   const response: TokenResponse = {
@@ -94,4 +146,22 @@ export async function issueTokens(input: IssueTokensInput): Promise<TokenRespons
     });
   }
   return response;
+}
+
+/**
+ * Signs a JWT access token (RFC 9068 section 2.2). `sub` is the user, or the client itself for
+ * the client credentials grant; `aud` is the resource, or the issuer for Gatehouse's own endpoints.
+ */
+function signAccessToken(input: IssueTokensInput, jti: string, expiresAt: number): Promise<string> {
+  const claims: JwtAccessTokenClaims = {
+    iss: input.signer.issuer,
+    exp: Math.floor(expiresAt / 1000),
+    aud: input.resource?.audience ?? input.signer.issuer,
+    sub: input.userId ?? input.clientId,
+    client_id: input.clientId,
+    iat: Math.floor(input.now / 1000),
+    jti,
+  };
+  if (input.accessScopes.length > 0) claims.scope = formatScope(input.accessScopes);
+  return input.signer.sign(claims);
 }

@@ -8,13 +8,20 @@ import type { ClaimsRequest } from './oidc/claims.js';
 export interface TokenStore {
   consumeAuthorizationCode(codeHash: string, now: number): Promise<CodeRedemption>;
   /**
-   * Returns the scopes of a refresh token that is issued to this client, unused, unrevoked and
-   * unexpired, without using it up. Returns undefined for any other token.
+   * Returns the scopes and resource of a refresh token that is issued to this client, unused,
+   * unrevoked and unexpired, without using it up. Returns undefined for any other token.
    */
-  findUsableRefreshTokenScopes(tokenHash: string, clientId: string, now: number): Promise<string[] | undefined>;
+  findUsableRefreshToken(
+    tokenHash: string,
+    clientId: string,
+    now: number,
+  ): Promise<{ scopes: string[]; resource: string | null } | undefined>;
   rotateRefreshToken(tokenHash: string, clientId: string, now: number): Promise<RefreshTokenUse>;
-  /** Revokes every token of a family, including ones inserted after this call. */
-  revokeFamily(familyId: string, now: number): Promise<void>;
+  /**
+   * Revokes every token of a family, including ones inserted after this call, and records the
+   * revocation with `reason` in the audit log.
+   */
+  revokeFamily(familyId: string, now: number, reason: string): Promise<void>;
   createFamily(family: NewTokenFamily): Promise<void>;
   insertTokens(tokens: NewTokens): Promise<void>;
 }
@@ -32,6 +39,7 @@ export interface RedeemedAuthorizationCode {
   authTime: number;
   expiresAt: number;
   familyExpiresAt: number;
+  resource: string | null;
 }
 
 export type CodeRedemption =
@@ -49,6 +57,7 @@ export interface RotatedRefreshToken {
   familyExpiresAt: number;
   authTime: number | null;
   claims: ClaimsRequest | undefined;
+  resource: string | null;
 }
 
 export type RefreshTokenUse =
@@ -74,6 +83,8 @@ export interface NewTokens {
   now: number;
   authTime: number | null;
   claims: ClaimsRequest | undefined;
-  access: { tokenHash: string; scopes: string[]; expiresAt: number };
-  refresh: { tokenHash: string; scopes: string[]; expiresAt: number } | undefined;
+  /** Recorded in the audit log: refresh_token is a refresh, anything else an issue. */
+  grantType: string;
+  access: { tokenHash: string; jti: string; scopes: string[]; expiresAt: number; resource: string | null };
+  refresh: { tokenHash: string; scopes: string[]; expiresAt: number; resource: string | null } | undefined;
 }

@@ -7,12 +7,17 @@ import type { AppContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { installSameOriginFormCheck } from './same-origin-forms.js';
 import { registerAuthorizeRoutes } from './routes/authorize.js';
+import { registerConnectedAppsRoutes } from './routes/connected-apps.js';
 import { registerConsentRoutes } from './routes/consent.js';
+import { registerDeviceAuthorizationRoutes } from './routes/device-authorization.js';
+import { registerDeviceRoutes } from './routes/device.js';
 import { registerEndSessionRoutes } from './routes/end-session.js';
 import { registerHomeRoutes } from './routes/home.js';
+import { registerIntrospectRoutes } from './routes/introspect.js';
 import { registerLoginRoutes } from './routes/login.js';
 import { registerLogoutRoutes } from './routes/logout.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
+import { registerRevokeRoutes } from './routes/revoke.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerUserinfoRoutes } from './routes/userinfo.js';
 
@@ -92,5 +97,10 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
   registerEndSessionRoutes(app, context);
   registerTokenRoutes(app, context);
   registerUserinfoRoutes(app, context);
+  registerRevokeRoutes(app, context);
+  registerIntrospectRoutes(app, context);
+  registerDeviceAuthorizationRoutes(app, context);
+  registerDeviceRoutes(app, context);
+  registerConnectedAppsRoutes(app, context);
   return app;
 }

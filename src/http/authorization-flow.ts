@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationRequest } from '../core/authorization-request.js';
-import { OAuthError } from '../core/errors.js';
+import { InvalidTarget, OAuthError } from '../core/errors.js';
 import { serializeClaimsRequest } from '../core/oidc/claims.js';
 import {
   decideNextStep,
@@ -48,6 +48,7 @@ export async function advanceAuthorization(
 
   let next;
   try {
+    await checkResourceRegistered(context, authorization);
     next = decideNextStep(authorization, session, grantedScopes, progress, context.clock.now());
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
@@ -65,6 +66,18 @@ export async function advanceAuthorization(
   const pendingId = pending?.id ?? (await storePendingRequest(context, request, reply, authorization));
   const page = next.step === 'login' ? '/login' : '/consent';
   return reply.header('cache-control', 'no-store').redirect(`${page}?request=${encodeURIComponent(pendingId)}`, 303);
+}
+
+/**
+ * The core checks the resource against the client's list; this checks that a resource server
+ * with that audience is registered and enabled (RFC 8707 section 2).
+ */
+async function checkResourceRegistered(context: AppContext, authorization: AuthorizationRequest): Promise<void> {
+  if (authorization.resource === undefined) return;
+  const server = await context.resourceServers.findByAudience(authorization.resource);
+  if (server === undefined || server.disabled) {
+    throw new InvalidTarget(`'resource' ${authorization.resource} does not name a registered resource server`);
+  }
 }
 
 /** The remembered scopes that may skip the consent page, or undefined when none may. */
@@ -123,6 +136,7 @@ export async function issueCodeAndRedirect(
     codeChallenge: authorization.codeChallenge?.challenge ?? null,
     nonce: authorization.nonce ?? null,
     claims: serializeClaimsRequest(authorization.claims),
+    resource: authorization.resource ?? null,
     authTime: session.authTime,
     expiresAt: now + AUTHORIZATION_CODE_SECONDS * 1000,
   });

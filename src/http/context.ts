@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Configuration } from '../config.js';
-import type { IdTokenIssuer } from '../core/token-issuance.js';
+import type { DeviceAuthorizationStore } from '../core/device-authorization.js';
+import type { ResourceServerDirectory } from '../core/resource-indicator.js';
+import type { AccessTokenSigner, IdTokenIssuer } from '../core/token-issuance.js';
 import type { SigningKeys } from '../keys/signing-keys.js';
 import type { DatabaseHealth } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
@@ -16,6 +18,9 @@ export interface AppContext {
   tokens: KyselyTokenStore;
   signingKeys: SigningKeys;
   idTokens: IdTokenIssuer;
+  accessTokenSigner: AccessTokenSigner;
+  resourceServers: ResourceServerDirectory;
+  devices: DeviceAuthorizationStore;
   clock: Clock;
   views: Views;
 }

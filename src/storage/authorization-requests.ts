@@ -38,6 +38,7 @@ export async function insertPendingRequest(
       login_hint: request.loginHint ?? null,
       ui_locales: request.uiLocales ?? null,
       id_token_hint_subject: request.idTokenHintSubject ?? null,
+      resource: request.resource ?? null,
       logged_in: 0,
       created_at: pending.now,
       expires_at: pending.expiresAt,
@@ -74,6 +75,7 @@ export async function findPendingRequest(
       uiLocales: row.ui_locales ?? undefined,
       idTokenHint: undefined,
       idTokenHintSubject: row.id_token_hint_subject ?? undefined,
+      resource: row.resource ?? undefined,
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Client, GrantType, TokenEndpointAuthMethod } from '../core/client.js';
+import { isAccessTokenFormat, type AccessTokenFormat, type Client, type GrantType, type TokenEndpointAuthMethod } from '../core/client.js';
 import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, type SigningAlgorithm } from '../core/oidc/algorithms.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { ClientsTable, Database } from './schema.js';
@@ -15,6 +15,8 @@ export interface NewClient {
   requirePkce: boolean;
   postLogoutRedirectUris?: string[];
   idTokenSignedResponseAlg?: SigningAlgorithm;
+  accessTokenFormat?: AccessTokenFormat;
+  allowedResources?: string[];
   now: number;
 }
 
@@ -33,6 +35,8 @@ export async function insertClient(db: Kysely<Database>, client: NewClient): Pro
       disabled: 0,
       post_logout_redirect_uris: serializeStringList(client.postLogoutRedirectUris ?? []),
       id_token_signed_response_alg: client.idTokenSignedResponseAlg ?? 'ES256',
+      access_token_format: client.accessTokenFormat ?? 'opaque',
+      allowed_resources: serializeStringList(client.allowedResources ?? []),
       created_at: client.now,
       updated_at: client.now,
     })
@@ -116,5 +120,13 @@ function toClient(row: Selectable<ClientsTable>): Client {
     idTokenSignedResponseAlg: isSigningAlgorithm(row.id_token_signed_response_alg)
       ? row.id_token_signed_response_alg
       : DEFAULT_SIGNING_ALGORITHM,
+    accessTokenFormat: isAccessTokenFormat(row.access_token_format) ? row.access_token_format : 'opaque',
+    allowedResources: parseStringList(row.allowed_resources),
   };
+}
+
+/** Deletes a client; its grants, pending requests, device authorizations and token families go with it. */
+export async function deleteClient(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { mergeScopes } from '../core/scope.js';
+import { recordAuditEvent } from './audit-events.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { Database } from './schema.js';
 
@@ -36,6 +37,7 @@ export async function recordGrant(
       scopes: serializeStringList(grant.scopes),
       created_at: grant.now,
       updated_at: grant.now,
+      last_used_at: null,
     })
     .onConflict((conflict) => conflict.columns(['user_id', 'client_id']).doNothing())
     .execute();
@@ -64,3 +66,88 @@ export async function recordGrant(
 
 /** Concurrent consents for one user and client are rare; a handful of retries settles them. */
 const MAX_MERGE_ATTEMPTS = 5;
+
+/** A remembered authorization with its client, as the connected apps page lists it. */
+export interface ConnectedApp {
+  clientId: string;
+  clientName: string;
+  scopes: string[];
+  grantedAt: number;
+  /** When tokens were last issued for this user and client; null before the first. */
+  lastUsedAt: number | null;
+}
+
+/** Lists every client the user has authorized, most recently authorized first. */
+export async function listConnectedApps(db: Kysely<Database>, userId: string): Promise<ConnectedApp[]> {
+  const rows = await db
+    .selectFrom('grants')
+    .innerJoin('clients', 'clients.id', 'grants.client_id')
+    .select([
+      'grants.client_id as client_id',
+      'clients.name as client_name',
+      'grants.scopes as scopes',
+      'grants.created_at as created_at',
+      'grants.last_used_at as last_used_at',
+    ])
+    .where('grants.user_id', '=', userId)
+    .orderBy('grants.created_at', 'desc')
+    .execute();
+  return rows.map((row) => ({
+    clientId: row.client_id,
+    clientName: row.client_name,
+    scopes: parseStringList(row.scopes),
+    grantedAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+  }));
+}
+
+export interface AuthorizationRevocation {
+  /** False when there was no remembered authorization for the pair. */
+  grantDeleted: boolean;
+  familiesRevoked: number;
+}
+
+/**
+ * Withdraws everything a user gave a client, in one transaction: the remembered authorization,
+ * approved device authorizations the device has not collected yet, and every token family of
+ * the pair. A code issued earlier is in one of those families, so its tokens are dead on arrival.
+ */
+export async function revokeAuthorization(
+  db: Kysely<Database>,
+  revocation: { userId: string; clientId: string; now: number; reason: string },
+): Promise<AuthorizationRevocation> {
+  const { userId, clientId, now } = revocation;
+  return db.transaction().execute(async (trx) => {
+    const deleted = await trx
+      .deleteFrom('grants')
+      .where('user_id', '=', userId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    await trx
+      .updateTable('device_authorizations')
+      .set({ denied_at: now })
+      .where('user_id', '=', userId)
+      .where('client_id', '=', clientId)
+      .where('consumed_at', 'is', null)
+      .where('denied_at', 'is', null)
+      .execute();
+    const revoked = await trx
+      .updateTable('token_families')
+      .set({ revoked_at: now })
+      .where('user_id', '=', userId)
+      .where('client_id', '=', clientId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    const familiesRevoked = Number(revoked.numUpdatedRows);
+    if (familiesRevoked > 0) {
+      await recordAuditEvent(trx, {
+        type: 'token_revoked',
+        clientId,
+        userId,
+        detail: `${revocation.reason}: ${familiesRevoked} token families`,
+        now,
+      });
+    }
+    return { grantDeleted: deleted.numDeletedRows > 0n, familiesRevoked };
+  });
+}

@@ -16,6 +16,8 @@ export interface PruneResult {
   accessTokens: number;
   refreshTokens: number;
   tokenFamilies: number;
+  deviceAuthorizations: number;
+  rateLimitCounters: number;
 }
 
 /**
@@ -31,6 +33,8 @@ export async function pruneExpired(db: Kysely<Database>, now: number): Promise<P
     refreshTokens: await deleteInBatches(db, 'refresh_tokens', 'token_hash', now),
     // A family ends when its absolute lifetime does; its codes and tokens go with it (ON DELETE CASCADE).
     tokenFamilies: await deleteInBatches(db, 'token_families', 'id', now - CODE_RETENTION_MS),
+    deviceAuthorizations: await deleteInBatches(db, 'device_authorizations', 'device_code_hash', now),
+    rateLimitCounters: await deleteInBatches(db, 'rate_limit_counters', 'id', now),
   };
 }
 
@@ -40,7 +44,9 @@ type PrunableTable =
   | 'authorization_codes'
   | 'access_tokens'
   | 'refresh_tokens'
-  | 'token_families';
+  | 'token_families'
+  | 'device_authorizations'
+  | 'rate_limit_counters';
 
 async function deleteInBatches(
   db: Kysely<Database>,

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator } from '
 import * as initial from './migrations/0001-initial.js';
 import * as maintenanceLeases from './migrations/0002-maintenance-leases.js';
 import * as openidConnect from './migrations/0003-openid-connect.js';
+import * as tokenLifecycle from './migrations/0004-token-lifecycle.js';
 import type { DatabaseKind } from './database.js';
 import type { Database } from './schema.js';
 
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-maintenance-leases': maintenanceLeases,
   '0003-openid-connect': openidConnect,
+  '0004-token-lifecycle': tokenLifecycle,
 };
 
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS);

@@ -15,6 +15,10 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   maintenance_leases: MaintenanceLeasesTable;
   signing_keys: SigningKeysTable;
+  resource_servers: ResourceServersTable;
+  device_authorizations: DeviceAuthorizationsTable;
+  rate_limit_counters: RateLimitCountersTable;
+  audit_events: AuditEventsTable;
 }
 
 export interface UsersTable {
@@ -40,6 +44,10 @@ export interface ClientsTable {
   disabled: number;
   post_logout_redirect_uris: string;
   id_token_signed_response_alg: string;
+  /** 'opaque' or 'jwt' (RFC 9068). */
+  access_token_format: string;
+  /** Resource indicators (RFC 8707) the client may request tokens for, as a JSON array. */
+  allowed_resources: string;
   created_at: number;
   updated_at: number;
 }
@@ -78,6 +86,8 @@ export interface AuthorizationRequestsTable {
   ui_locales: string | null;
   /** The subject of a verified id_token_hint: only that user may complete the request. */
   id_token_hint_subject: string | null;
+  /** The resource indicator of RFC 8707, or null when the request named none. */
+  resource: string | null;
 }
 
 /** Remembered authorizations: this user allowed this client these scopes. */
@@ -88,6 +98,8 @@ export interface GrantsTable {
   scopes: string;
   created_at: number;
   updated_at: number;
+  /** When tokens were last issued for this user and client; null before the first. */
+  last_used_at: number | null;
 }
 
 /** Every token issued from one authorization code or one client credentials request. */
@@ -115,6 +127,7 @@ export interface AuthorizationCodesTable {
   consumed_at: number | null;
   nonce: string | null;
   claims: string | null;
+  resource: string | null;
 }
 
 export interface AccessTokensTable {
@@ -127,6 +140,10 @@ export interface AccessTokensTable {
   expires_at: number;
   revoked_at: number | null;
   claims: string | null;
+  /** The resource the token is restricted to (its audience); null for Gatehouse's own endpoints. */
+  resource: string | null;
+  /** The `jti` of every access token issued since migration 0004, JWT or opaque. */
+  jti: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -141,6 +158,7 @@ export interface RefreshTokensTable {
   used_at: number | null;
   revoked_at: number | null;
   claims: string | null;
+  resource: string | null;
 }
 
 /** A time-limited claim on a maintenance job, so only one process runs it at a time. */
@@ -161,4 +179,62 @@ export interface SigningKeysTable {
   retired_at: number | null;
   /** When the public key leaves the JWKS; null while the key is active. */
   unpublish_at: number | null;
+}
+
+/** A protected API that may introspect the access tokens issued for its audience. */
+export interface ResourceServersTable {
+  id: string;
+  name: string;
+  /** SHA-256 of the resource server's secret. */
+  secret_hash: string;
+  /** The resource indicator (RFC 8707) that names this server; unique. */
+  audience: string;
+  allowed_scopes: string;
+  /** 'opaque' or 'jwt', or null to follow the setting of the client that requests the token. */
+  access_token_format: string | null;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Device authorization requests of RFC 8628, from issue until the device collects its tokens. */
+export interface DeviceAuthorizationsTable {
+  device_code_hash: string;
+  /** SHA-256 of the normalized user code: eight letters, upper case, no separator. */
+  user_code_hash: string;
+  client_id: string;
+  scopes: string;
+  resource: string | null;
+  /** The polling interval in seconds; each slow_down adds 5 (RFC 8628 section 3.5). */
+  interval_seconds: number;
+  last_polled_at: number | null;
+  /** The user who approved or denied the request. */
+  user_id: string | null;
+  /** The token family created on approval, so revoking the user's grant covers it. */
+  family_id: string | null;
+  auth_time: number | null;
+  approved_at: number | null;
+  denied_at: number | null;
+  consumed_at: number | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Fixed-window counters for rate limits that every process shares, keyed by limit, subject and window. */
+export interface RateLimitCountersTable {
+  id: string;
+  count: number;
+  /** The end of the counter's window. */
+  expires_at: number;
+}
+
+/** Security-relevant events. Never holds a token, code or secret. */
+export interface AuditEventsTable {
+  id: string;
+  occurred_at: number;
+  event_type: string;
+  client_id: string | null;
+  user_id: string | null;
+  /** A short description such as the grant type or the reason of a revocation. */
+  detail: string | null;
 }

@@ -6,7 +6,9 @@ import type {
   RefreshTokenUse,
   TokenStore,
 } from '../core/token-store.js';
+import type { TokenDetails, TokenKind } from '../core/introspection.js';
 import { deserializeClaimsRequest, serializeClaimsRequest, type ClaimsRequest } from '../core/oidc/claims.js';
+import { recordAuditEvent } from './audit-events.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { Database } from './schema.js';
 
@@ -23,6 +25,7 @@ export interface NewAuthorizationCode {
   claims: string | null;
   authTime: number;
   expiresAt: number;
+  resource: string | null;
 }
 
 /** A live access token with what a resource endpoint needs to know about it. */
@@ -32,7 +35,15 @@ export interface ActiveAccessToken {
   scopes: string[];
   expiresAt: number;
   claims: ClaimsRequest | undefined;
+  /** The resource the token is restricted to; null for Gatehouse's own endpoints. */
+  resource: string | null;
 }
+
+/** What a revocation request did; the endpoint answers 200 in every case (RFC 7009 section 2.2). */
+export type RevocationOutcome =
+  | { outcome: 'revoked'; kind: TokenKind }
+  | { outcome: 'not_found' }
+  | { outcome: 'other_client'; ownerClientId: string };
 
 /** Token storage over Kysely. Every "use once" is a single conditional UPDATE ... RETURNING. */
 export class KyselyTokenStore implements TokenStore {
@@ -55,6 +66,7 @@ export class KyselyTokenStore implements TokenStore {
           code_challenge: code.codeChallenge,
           nonce: code.nonce,
           claims: code.claims,
+          resource: code.resource,
           auth_time: code.authTime,
           created_at: code.family.createdAt,
           expires_at: code.expiresAt,
@@ -102,21 +114,26 @@ export class KyselyTokenStore implements TokenStore {
         authTime: consumed.auth_time,
         expiresAt: consumed.expires_at,
         familyExpiresAt: family.expires_at,
+        resource: consumed.resource,
       },
     };
   }
 
-  async findUsableRefreshTokenScopes(tokenHash: string, clientId: string, now: number): Promise<string[] | undefined> {
+  async findUsableRefreshToken(
+    tokenHash: string,
+    clientId: string,
+    now: number,
+  ): Promise<{ scopes: string[]; resource: string | null } | undefined> {
     const row = await this.db
       .selectFrom('refresh_tokens')
-      .select('scopes')
+      .select(['scopes', 'resource'])
       .where('token_hash', '=', tokenHash)
       .where('client_id', '=', clientId)
       .where('used_at', 'is', null)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', now)
       .executeTakeFirst();
-    return row === undefined ? undefined : parseStringList(row.scopes);
+    return row === undefined ? undefined : { scopes: parseStringList(row.scopes), resource: row.resource };
   }
 
   /**
@@ -160,6 +177,7 @@ export class KyselyTokenStore implements TokenStore {
         familyExpiresAt: family.expires_at,
         authTime: used.auth_time,
         claims: deserializeClaimsRequest(used.claims),
+        resource: used.resource,
       },
     };
   }
@@ -189,13 +207,160 @@ export class KyselyTokenStore implements TokenStore {
     return { outcome: 'invalid', reason: 'refresh token revoked or expired' };
   }
 
-  async revokeFamily(familyId: string, now: number): Promise<void> {
-    await this.db
-      .updateTable('token_families')
-      .set({ revoked_at: now })
-      .where('id', '=', familyId)
-      .where('revoked_at', 'is', null)
-      .execute();
+  async revokeFamily(familyId: string, now: number, reason: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const revoked = await trx
+        .updateTable('token_families')
+        .set({ revoked_at: now })
+        .where('id', '=', familyId)
+        .where('revoked_at', 'is', null)
+        .returning(['client_id', 'user_id'])
+        .executeTakeFirst();
+      if (revoked === undefined) return;
+      await recordAuditEvent(trx, {
+        type: 'token_revoked',
+        clientId: revoked.client_id,
+        userId: revoked.user_id,
+        detail: reason,
+        now,
+      });
+    });
+  }
+
+  /**
+   * Revokes a token on behalf of the client it was issued to (RFC 7009 section 2.1). An access
+   * token is revoked alone; a refresh token takes its whole family along, so the access tokens
+   * issued with it stop working too. Another client's token is left untouched.
+   */
+  async revokeTokenOfClient(
+    tokenHash: string,
+    clientId: string,
+    order: readonly TokenKind[],
+    now: number,
+  ): Promise<RevocationOutcome> {
+    for (const kind of order) {
+      const table = kind === 'access_token' ? 'access_tokens' : 'refresh_tokens';
+      const row = await this.db
+        .selectFrom(table)
+        .select(['family_id', 'client_id', 'user_id'])
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      if (row === undefined) continue;
+      if (row.client_id !== clientId) return { outcome: 'other_client', ownerClientId: row.client_id };
+
+      if (kind === 'refresh_token') {
+        await this.revokeFamily(row.family_id, now, 'refresh token revoked by the client');
+        return { outcome: 'revoked', kind };
+      }
+      await this.db.transaction().execute(async (trx) => {
+        const revoked = await trx
+          .updateTable('access_tokens')
+          .set({ revoked_at: now })
+          .where('token_hash', '=', tokenHash)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        if (revoked.numUpdatedRows === 0n) return;
+        await recordAuditEvent(trx, {
+          type: 'token_revoked',
+          clientId,
+          userId: row.user_id,
+          detail: 'access token revoked by the client',
+          now,
+        });
+      });
+      return { outcome: 'revoked', kind };
+    }
+    return { outcome: 'not_found' };
+  }
+
+  /**
+   * Loads what introspection needs about a token, trying the kinds in `order`. Returns
+   * undefined for an unknown token.
+   */
+  async findTokenDetails(tokenHash: string, order: readonly TokenKind[], now: number): Promise<TokenDetails | undefined> {
+    for (const kind of order) {
+      const details = kind === 'access_token' ? await this.findAccessTokenDetails(tokenHash) : await this.findRefreshTokenDetails(tokenHash, now);
+      if (details !== undefined) return details;
+    }
+    return undefined;
+  }
+
+  private async findAccessTokenDetails(tokenHash: string): Promise<TokenDetails | undefined> {
+    const row = await this.db
+      .selectFrom('access_tokens')
+      .innerJoin('token_families', 'token_families.id', 'access_tokens.family_id')
+      .innerJoin('clients', 'clients.id', 'access_tokens.client_id')
+      .leftJoin('users', 'users.id', 'access_tokens.user_id')
+      .select([
+        'access_tokens.client_id as client_id',
+        'access_tokens.user_id as user_id',
+        'users.username as username',
+        'access_tokens.scopes as scopes',
+        'access_tokens.resource as resource',
+        'access_tokens.jti as jti',
+        'access_tokens.created_at as created_at',
+        'access_tokens.expires_at as expires_at',
+        'access_tokens.revoked_at as revoked_at',
+        'token_families.revoked_at as family_revoked_at',
+        'clients.disabled as client_disabled',
+      ])
+      .where('access_tokens.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    return {
+      kind: 'access_token',
+      clientId: row.client_id,
+      userId: row.user_id,
+      username: row.username ?? null,
+      scopes: parseStringList(row.scopes),
+      resource: row.resource,
+      jti: row.jti,
+      issuedAt: row.created_at,
+      expiresAt: row.expires_at,
+      usable: row.revoked_at === null && row.family_revoked_at === null && row.client_disabled === 0,
+    };
+  }
+
+  private async findRefreshTokenDetails(tokenHash: string, now: number): Promise<TokenDetails | undefined> {
+    const row = await this.db
+      .selectFrom('refresh_tokens')
+      .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
+      .innerJoin('clients', 'clients.id', 'refresh_tokens.client_id')
+      .leftJoin('users', 'users.id', 'refresh_tokens.user_id')
+      .select([
+        'refresh_tokens.client_id as client_id',
+        'refresh_tokens.user_id as user_id',
+        'users.username as username',
+        'refresh_tokens.scopes as scopes',
+        'refresh_tokens.resource as resource',
+        'refresh_tokens.created_at as created_at',
+        'refresh_tokens.expires_at as expires_at',
+        'refresh_tokens.used_at as used_at',
+        'refresh_tokens.revoked_at as revoked_at',
+        'token_families.revoked_at as family_revoked_at',
+        'token_families.expires_at as family_expires_at',
+        'clients.disabled as client_disabled',
+      ])
+      .where('refresh_tokens.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    return {
+      kind: 'refresh_token',
+      clientId: row.client_id,
+      userId: row.user_id,
+      username: row.username ?? null,
+      scopes: parseStringList(row.scopes),
+      resource: row.resource,
+      jti: null,
+      issuedAt: row.created_at,
+      expiresAt: row.expires_at,
+      usable:
+        row.used_at === null &&
+        row.revoked_at === null &&
+        row.family_revoked_at === null &&
+        row.family_expires_at > now &&
+        row.client_disabled === 0,
+    };
   }
 
   async createFamily(family: NewTokenFamily): Promise<void> {
@@ -213,6 +378,8 @@ export class KyselyTokenStore implements TokenStore {
           user_id: tokens.userId,
           scopes: serializeStringList(tokens.access.scopes),
           claims: serializeClaimsRequest(tokens.claims),
+          resource: tokens.access.resource,
+          jti: tokens.access.jti,
           created_at: tokens.now,
           expires_at: tokens.access.expiresAt,
           revoked_at: null,
@@ -228,6 +395,7 @@ export class KyselyTokenStore implements TokenStore {
             user_id: tokens.userId,
             scopes: serializeStringList(tokens.refresh.scopes),
             claims: serializeClaimsRequest(tokens.claims),
+            resource: tokens.refresh.resource,
             auth_time: tokens.authTime,
             created_at: tokens.now,
             expires_at: tokens.refresh.expiresAt,
@@ -236,6 +404,21 @@ export class KyselyTokenStore implements TokenStore {
           })
           .execute();
       }
+      if (tokens.userId !== null) {
+        await trx
+          .updateTable('grants')
+          .set({ last_used_at: tokens.now })
+          .where('user_id', '=', tokens.userId)
+          .where('client_id', '=', tokens.clientId)
+          .execute();
+      }
+      await recordAuditEvent(trx, {
+        type: tokens.grantType === 'refresh_token' ? 'token_refreshed' : 'token_issued',
+        clientId: tokens.clientId,
+        userId: tokens.userId,
+        detail: tokens.grantType,
+        now: tokens.now,
+      });
     });
   }
 
@@ -255,6 +438,7 @@ export class KyselyTokenStore implements TokenStore {
         'access_tokens.scopes as scopes',
         'access_tokens.expires_at as expires_at',
         'access_tokens.claims as claims',
+        'access_tokens.resource as resource',
       ])
       .where('access_tokens.token_hash', '=', tokenHash)
       .where('access_tokens.revoked_at', 'is', null)
@@ -269,7 +453,31 @@ export class KyselyTokenStore implements TokenStore {
       scopes: parseStringList(row.scopes),
       expiresAt: row.expires_at,
       claims: deserializeClaimsRequest(row.claims),
+      resource: row.resource,
     };
+  }
+
+  /** Revokes every token family of a client, for `client disable` and `client delete`. Returns how many. */
+  async revokeClientFamilies(clientId: string, now: number, reason: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('token_families')
+        .set({ revoked_at: now })
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      const count = Number(result.numUpdatedRows);
+      if (count > 0) {
+        await recordAuditEvent(trx, {
+          type: 'token_revoked',
+          clientId,
+          userId: null,
+          detail: `${reason}: ${count} token families`,
+          now,
+        });
+      }
+      return count;
+    });
   }
 }
 

@@ -187,9 +187,9 @@ describe('token endpoint', () => {
       { name: 'password grant', form: { grant_type: 'password', username: 'u', password: 'p' }, error: 'unsupported_grant_type' },
       { name: 'implicit grant', form: { grant_type: 'implicit' }, error: 'unsupported_grant_type' },
       {
-        name: 'device code grant',
+        name: 'unregistered device code grant',
         form: { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'x' },
-        error: 'unsupported_grant_type',
+        error: 'unauthorized_client',
       },
       {
         name: 'unregistered refresh_token grant',

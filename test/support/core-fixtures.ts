@@ -18,6 +18,8 @@ export function confidentialClient(overrides: Partial<Client> = {}): Client {
     disabled: false,
     postLogoutRedirectUris: [],
     idTokenSignedResponseAlg: 'ES256',
+    accessTokenFormat: 'opaque',
+    allowedResources: [],
     ...overrides,
   };
 }
@@ -36,6 +38,8 @@ export function publicClient(overrides: Partial<Client> = {}): Client {
     disabled: false,
     postLogoutRedirectUris: [],
     idTokenSignedResponseAlg: 'ES256',
+    accessTokenFormat: 'opaque',
+    allowedResources: [],
     ...overrides,
   };
 }

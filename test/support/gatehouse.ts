@@ -2,7 +2,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { Clock } from '../../src/clock.js';
 import { loadConfiguration, type Configuration } from '../../src/config.js';
 import { generateId, generateSecret, hashSecret } from '../../src/core/secrets.js';
-import type { GrantType } from '../../src/core/client.js';
+import type { AccessTokenFormat, GrantType } from '../../src/core/client.js';
+import { RESOURCE_SERVER_ID_PREFIX } from '../../src/core/resource-indicator.js';
+import { insertResourceServer } from '../../src/storage/resource-servers.js';
 import type { SigningAlgorithm } from '../../src/core/oidc/algorithms.js';
 import { hashPassword } from '../../src/passwords.js';
 import { createGatehouse, type Gatehouse } from '../../src/server.js';
@@ -32,6 +34,7 @@ export interface TestGatehouse extends Gatehouse {
   baseUrl: string;
   createUser(user?: Partial<TestUserInput>): Promise<TestUser>;
   createClient(client?: Partial<TestClientInput>): Promise<TestClient>;
+  createResourceServer(server?: Partial<TestResourceServerInput>): Promise<TestResourceServer>;
   /** Closes the server and drops the test database. */
   stop(): Promise<void>;
 }
@@ -57,6 +60,22 @@ export interface TestClientInput {
   idTokenSignedResponseAlg: SigningAlgorithm;
   /** client_secret_basic (the default for confidential clients) or client_secret_post. */
   tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post';
+  accessTokenFormat: AccessTokenFormat;
+  /** Resource indicators the client may request tokens for. */
+  resources: string[];
+}
+
+export interface TestResourceServerInput {
+  name: string;
+  audience: string;
+  scopes: string[];
+  accessTokenFormat: AccessTokenFormat | undefined;
+}
+
+export interface TestResourceServer {
+  id: string;
+  secret: string;
+  audience: string;
 }
 
 export interface TestClient {
@@ -97,6 +116,7 @@ export async function startTestGatehouse(options: StartOptions = {}): Promise<Te
   const { db } = gatehouse.database;
   let userCount = 0;
   let clientCount = 0;
+  let resourceCount = 0;
   return {
     ...gatehouse,
     testDatabase,
@@ -141,9 +161,27 @@ export async function startTestGatehouse(options: StartOptions = {}): Promise<Te
         requirePkce: true,
         postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
         idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? 'ES256',
+        accessTokenFormat: input.accessTokenFormat ?? 'opaque',
+        allowedResources: input.resources ?? [],
         now: clock.now(),
       });
       return { clientId, secret, redirectUri: redirectUris[0] ?? '' };
+    },
+    async createResourceServer(input = {}) {
+      resourceCount += 1;
+      const id = `${RESOURCE_SERVER_ID_PREFIX}${generateId()}`;
+      const secret = generateSecret();
+      const audience = input.audience ?? `https://api${resourceCount}.example.com`;
+      await insertResourceServer(db, {
+        id,
+        name: input.name ?? `Test API ${resourceCount}`,
+        secretHash: hashSecret(secret),
+        audience,
+        allowedScopes: input.scopes ?? ['api:read'],
+        accessTokenFormat: input.accessTokenFormat,
+        now: clock.now(),
+      });
+      return { id, secret, audience };
     },
     async stop() {
       await gatehouse.close();

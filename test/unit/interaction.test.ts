@@ -30,6 +30,7 @@ function request(
     uiLocales: undefined,
     idTokenHint: undefined,
     idTokenHintSubject: undefined,
+    resource: undefined,
     ...extra,
   };
 }

@@ -1,17 +1,22 @@
+import { chooseAccessTokenFormat, issueTokens, type TokenResponse } from '../token-issuance.js';
 import { InvalidGrant, InvalidRequest } from '../errors.js';
 import { requireParameter } from '../params.js';
 import { verifyCodeVerifier } from '../pkce.js';
+import { limitScopesToResource } from '../resource-indicator.js';
 import { hashSecret } from '../secrets.js';
-import { issueTokens, type TokenResponse } from '../token-issuance.js';
 import type { GrantContext, GrantHandler } from './grant.js';
+import { resolveTargetResource } from './target-resource.js';
 
 /**
  * The authorization code grant (RFC 6749 section 4.1.3, RFC 7636 section 4.6).
  *
  * The code is consumed before any other check, so a code is never usable twice whatever the
  * outcome. A second redemption revokes every token issued from the code (RFC 6749 section 4.1.2).
+ * With a resource (RFC 8707), the access token carries only the granted scopes that resource
+ * allows, while the refresh token and ID token keep the whole grant.
  */
-async function handle({ client, parameters, store, lifetimes, idTokens, now }: GrantContext): Promise<TokenResponse> {
+async function handle(context: GrantContext): Promise<TokenResponse> {
+  const { client, parameters, store, lifetimes, idTokens, now } = context;
   const code = requireParameter(parameters, 'code');
   const redirectUri = parameters.get('redirect_uri');
   const codeVerifier = parameters.get('code_verifier');
@@ -19,7 +24,7 @@ async function handle({ client, parameters, store, lifetimes, idTokens, now }: G
   const redemption = await store.consumeAuthorizationCode(hashSecret(code), now);
   if (redemption.outcome === 'unknown') throw new InvalidGrant("'code' is invalid or expired", 'unknown code');
   if (redemption.outcome === 'replayed') {
-    await store.revokeFamily(redemption.familyId, now);
+    await store.revokeFamily(redemption.familyId, now, 'authorization code replayed');
     throw new InvalidGrant("'code' is invalid or expired", `code replayed, family ${redemption.familyId} revoked`);
   }
 
@@ -35,6 +40,7 @@ async function handle({ client, parameters, store, lifetimes, idTokens, now }: G
     throw new InvalidGrant("'redirect_uri' does not match the authorization request");
   }
   verifyCodeVerifier(codeVerifier, redeemed.codeChallenge);
+  const resource = await resolveTargetResource(context, redeemed.resource);
 
   const refreshAllowed = client.grantTypes.includes('refresh_token');
   return issueTokens({
@@ -46,10 +52,15 @@ async function handle({ client, parameters, store, lifetimes, idTokens, now }: G
     clientId: client.id,
     userId: redeemed.userId,
     authTime: redeemed.authTime,
-    accessScopes: redeemed.scopes,
+    accessScopes: limitScopesToResource(redeemed.scopes, resource),
     refreshScopes: refreshAllowed ? redeemed.scopes : undefined,
     claims: redeemed.claims,
     idToken: redeemed.scopes.includes('openid') ? { issuer: idTokens, nonce: redeemed.nonce } : undefined,
+    grantType: 'authorization_code',
+    resource,
+    refreshResource: redeemed.resource,
+    accessTokenFormat: chooseAccessTokenFormat(client, resource),
+    signer: context.accessTokenSigner,
   });
 }
 

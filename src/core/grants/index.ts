@@ -1,6 +1,7 @@
-import type { GrantType } from '../client.js';
+import { DEVICE_CODE_GRANT_TYPE, type GrantType } from '../client.js';
 import { authorizationCodeGrant } from './authorization-code.js';
 import { clientCredentialsGrant } from './client-credentials.js';
+import { deviceCodeGrant } from './device-code.js';
 import type { GrantHandler } from './grant.js';
 import { refreshTokenGrant } from './refresh-token.js';
 
@@ -11,4 +12,5 @@ export const GRANT_HANDLERS: ReadonlyMap<GrantType, GrantHandler> = new Map<Gran
   ['authorization_code', authorizationCodeGrant],
   ['refresh_token', refreshTokenGrant],
   ['client_credentials', clientCredentialsGrant],
+  [DEVICE_CODE_GRANT_TYPE, deviceCodeGrant],
 ]);

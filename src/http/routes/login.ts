@@ -7,6 +7,7 @@ import { findUserByUsername } from '../../storage/users.js';
 import { advanceAuthorization, loadPendingRequest } from '../authorization-flow.js';
 import { csrfToken, ensureBrowserSecret, isValidCsrfToken, readBrowserSecret, startSession } from '../browser.js';
 import type { AppContext } from '../context.js';
+import { readReturnTo } from '../return-to.js';
 import { renderErrorPage } from '../errors.js';
 
 /**
@@ -37,7 +38,8 @@ async function showLogin(context: AppContext, request: FastifyRequest, reply: Fa
   }
   const browserSecret = ensureBrowserSecret(context, request, reply);
   const username = pending?.request.loginHint ?? '';
-  return renderLogin(context, reply, browserSecret, pending, { username, failed: false, status: 200 });
+  const returnTo = readReturnTo(query.get('return_to'));
+  return renderLogin(context, reply, browserSecret, pending, { username, failed: false, status: 200, returnTo });
 }
 
 async function renderLogin(
@@ -45,7 +47,7 @@ async function renderLogin(
   reply: FastifyReply,
   browserSecret: string,
   pending: PendingAuthorizationRequest | undefined,
-  form: { username: string; failed: boolean; status: number },
+  form: { username: string; failed: boolean; status: number; returnTo: string | undefined },
 ): Promise<FastifyReply> {
   const client = pending === undefined ? undefined : await findClient(context.db, pending.request.clientId);
   return context.views.render(
@@ -58,6 +60,8 @@ async function renderLogin(
       username: form.username,
       failed: form.failed,
       uiLocales: pending?.request.uiLocales,
+      formTargets: pending === undefined ? [] : [pending.request.redirectUri],
+      returnTo: form.returnTo,
     },
     form.status,
   );
@@ -68,6 +72,7 @@ async function submitLogin(context: AppContext, request: FastifyRequest, reply: 
   const requestId = form.get('request');
   const username = form.get('username') ?? '';
   const password = form.get('password') ?? '';
+  const returnTo = readReturnTo(form.get('return_to'));
 
   let pending: PendingAuthorizationRequest | undefined;
   if (requestId !== undefined) {
@@ -97,12 +102,13 @@ async function submitLogin(context: AppContext, request: FastifyRequest, reply: 
       username: username.slice(0, MAX_CREDENTIAL_LENGTH),
       failed: true,
       status: 400,
+      returnTo,
     });
   }
 
   const current = await startSession(context, request, reply, user.id);
   request.log.info({ userId: user.id }, 'login succeeded');
-  if (pending === undefined) return reply.redirect('/', 303);
+  if (pending === undefined) return reply.redirect(returnTo ?? '/', 303);
 
   await markPendingRequestLoggedIn(context.db, pending.id);
   return advanceAuthorization(context, request, reply, pending.request, current.session, pending, {

@@ -31,6 +31,12 @@ export function buildAuthorizationServerMetadata(issuer: string): Record<string,
     authorization_response_iss_parameter_supported: true,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
+    // Token lifecycle: RFC 7009, RFC 7662 and RFC 8628.
+    revocation_endpoint: `${issuer}/revoke`,
+    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    introspection_endpoint: `${issuer}/introspect`,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    device_authorization_endpoint: `${issuer}/device_authorization`,
   };
 }
 

@@ -1,14 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateClient, extractClientCredentials } from '../../core/client-authentication.js';
 import type { GrantType } from '../../core/client.js';
-import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.js';
+import { UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.js';
 import { GRANT_HANDLERS } from '../../core/grants/index.js';
-import { collectParameters, entriesOf, requireParameter } from '../../core/params.js';
-import { findClient } from '../../storage/clients.js';
+import { requireParameter } from '../../core/params.js';
+import { parseResourceParameter, resolveResource } from '../../core/resource-indicator.js';
+import { authenticateClientRequest, readEndpointForm } from '../client-request.js';
 import type { AppContext } from '../context.js';
-
-const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
-const MAX_CLIENT_ID_LENGTH = 256;
 
 /** The token endpoint (RFC 6749 section 3.2): form-encoded POST only, JSON out, never cached. */
 export function registerTokenRoutes(app: FastifyInstance, context: AppContext): void {
@@ -16,15 +13,8 @@ export function registerTokenRoutes(app: FastifyInstance, context: AppContext): 
 }
 
 async function token(context: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  if (!FORM_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
-    throw new InvalidRequest("the request body must be 'application/x-www-form-urlencoded'");
-  }
-  const parameters = collectParameters(entriesOf(request.body));
-
-  const presented = extractClientCredentials(request.headers.authorization, parameters);
-  const client =
-    presented.clientId.length > MAX_CLIENT_ID_LENGTH ? undefined : await findClient(context.db, presented.clientId);
-  const authenticated = authenticateClient(presented, client);
+  const { parameters, resourceRepeated } = readEndpointForm(request);
+  const authenticated = await authenticateClientRequest(context, request, parameters);
 
   const grantType = requireParameter(parameters, 'grant_type');
   const handler = GRANT_HANDLERS.get(grantType as GrantType);
@@ -32,17 +22,24 @@ async function token(context: AppContext, request: FastifyRequest, reply: Fastif
   if (!authenticated.grantTypes.includes(grantType as GrantType)) {
     throw new UnauthorizedClient(`the client is not allowed to use grant type '${grantType}'`);
   }
+  const resource = parseResourceParameter(parameters.get('resource'), resourceRepeated);
+  const requestedResource =
+    resource === undefined ? undefined : await resolveResource(authenticated, resource, context.resourceServers);
 
   const response = await handler.handle({
     client: authenticated,
     parameters,
     store: context.tokens,
+    devices: context.devices,
+    resources: context.resourceServers,
+    requestedResource,
     lifetimes: {
       accessTokenSeconds: context.config.accessTokenSeconds,
       refreshTokenSeconds: context.config.refreshTokenSeconds,
       refreshFamilySeconds: context.config.refreshFamilySeconds,
     },
     idTokens: context.idTokens,
+    accessTokenSigner: context.accessTokenSigner,
     now: context.clock.now(),
   });
   request.log.info({ clientId: authenticated.id, grantType }, 'tokens issued');

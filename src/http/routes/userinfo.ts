@@ -35,6 +35,8 @@ async function userinfo(context: AppContext, request: FastifyRequest, reply: Fas
     const active = await context.tokens.findActiveAccessToken(hashSecret(token), context.clock.now());
     if (active === undefined) throw new InvalidToken('the access token is invalid, expired or revoked');
     if (active.userId === null) throw new InvalidToken('the access token was not issued for a user');
+    // RFC 8707: a token restricted to a resource server is not meant for Gatehouse's own endpoints.
+    if (active.resource !== null) throw new InvalidToken('the access token was issued for another resource');
     const user = await findUserById(context.db, active.userId);
     if (user === undefined) throw new InvalidToken('the access token belongs to a deleted user');
 

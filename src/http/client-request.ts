@@ -1,0 +1,69 @@
+import type { FastifyRequest } from 'fastify';
+import {
+  authenticateClient,
+  extractClientCredentials,
+  type PresentedClientCredentials,
+} from '../core/client-authentication.js';
+import type { Client } from '../core/client.js';
+import { InvalidClient, InvalidRequest } from '../core/errors.js';
+import { entriesOf, readParameters, repeatedParametersError, type Parameters } from '../core/params.js';
+import { findClient } from '../storage/clients.js';
+import { recordAuditEvent } from '../storage/audit-events.js';
+import type { AppContext } from './context.js';
+
+const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
+const MAX_CLIENT_ID_LENGTH = 256;
+
+/** A form body read for an endpoint that accepts the `resource` parameter of RFC 8707. */
+export interface EndpointForm {
+  parameters: Parameters;
+  /** RFC 8707 allows repeating `resource`; the caller rejects it with invalid_target instead of invalid_request. */
+  resourceRepeated: boolean;
+}
+
+/** Reads a form-encoded POST body, rejecting other content types and repeated parameters. */
+export function readEndpointForm(request: FastifyRequest): EndpointForm {
+  if (!FORM_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
+    throw new InvalidRequest("the request body must be 'application/x-www-form-urlencoded'");
+  }
+  const { parameters, repeated } = readParameters(entriesOf(request.body));
+  const others = repeated.filter((name) => name !== 'resource');
+  if (others.length > 0) throw repeatedParametersError(others);
+  return { parameters, resourceRepeated: repeated.includes('resource') };
+}
+
+/**
+ * Authenticates the client of a request to the token, revocation or device authorization
+ * endpoint (RFC 6749 section 2.3). A failure is recorded in the audit log and rethrown.
+ */
+export async function authenticateClientRequest(
+  context: AppContext,
+  request: FastifyRequest,
+  parameters: Parameters,
+): Promise<Client> {
+  let presented: PresentedClientCredentials | undefined;
+  try {
+    presented = extractClientCredentials(request.headers.authorization, parameters);
+    const client =
+      presented.clientId.length > MAX_CLIENT_ID_LENGTH ? undefined : await findClient(context.db, presented.clientId);
+    return authenticateClient(presented, client);
+  } catch (error) {
+    if (error instanceof InvalidClient) await recordAuthenticationFailure(context, presented?.clientId, error);
+    throw error;
+  }
+}
+
+/** Records a failed client or resource server authentication, with the presented id but never the secret. */
+export async function recordAuthenticationFailure(
+  context: AppContext,
+  presentedId: string | undefined,
+  error: InvalidClient,
+): Promise<void> {
+  await recordAuditEvent(context.db, {
+    type: 'client_authentication_failed',
+    clientId: presentedId ?? null,
+    userId: null,
+    detail: error.detail ?? null,
+    now: context.clock.now(),
+  });
+}
