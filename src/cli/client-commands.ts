@@ -5,6 +5,13 @@ import { BUILTIN_SCOPES, isValidScopeToken } from '../core/scope.js';
 import { generateId, generateSecret, hashSecret } from '../core/secrets.js';
 import { loadConfiguration } from '../config.js';
 import { findClient, insertClient, listClients, setClientDisabled, updateClientSecret } from '../storage/clients.js';
+import {
+  checkResourcesRegistered,
+  CLIENT_TOKEN_OPTIONS,
+  deleteClientCommand,
+  parseClientTokenSettings,
+  revokeAllClientTokens,
+} from './client-lifecycle.js';
 import { withDatabase } from './database.js';
 import { CliError, parseOptions, printTable } from './output.js';
 
@@ -21,9 +28,11 @@ export async function runClientCommand(args: string[]): Promise<number> {
       return changeDisabled(rest, true);
     case 'enable':
       return changeDisabled(rest, false);
+    case 'delete':
+      return deleteClientCommand(rest);
     default:
       throw new CliError(
-        `unknown client command '${subcommand ?? ''}': use create, list, rotate-secret, disable or enable`,
+        `unknown client command '${subcommand ?? ''}': use create, list, rotate-secret, disable, enable or delete`,
         true,
       );
   }
@@ -114,15 +123,18 @@ async function createClient(args: string[]): Promise<number> {
     'grant-type': { type: 'string', multiple: true },
     'token-endpoint-auth-method': { type: 'string' },
     'id-token-signed-response-alg': { type: 'string' },
+    ...CLIENT_TOKEN_OPTIONS,
     json: { type: 'boolean' },
   });
   const config = loadConfiguration();
   const registration = parseClientRegistration(options, config.allowInsecureRedirectUris);
+  const tokenSettings = parseClientTokenSettings(options);
 
   const clientId = generateId();
   const secret = registration.isPublic ? undefined : generateSecret();
-  await withDatabase(({ db }) =>
-    insertClient(db, {
+  await withDatabase(async ({ db }) => {
+    await checkResourcesRegistered(db, tokenSettings.allowedResources);
+    await insertClient(db, {
       id: clientId,
       name: registration.name,
       secretHash: secret === undefined ? null : hashSecret(secret),
@@ -133,9 +145,10 @@ async function createClient(args: string[]): Promise<number> {
       requirePkce: true,
       postLogoutRedirectUris: registration.postLogoutRedirectUris,
       idTokenSignedResponseAlg: registration.idTokenSignedResponseAlg,
+      ...tokenSettings,
       now: Date.now(),
-    }),
-  );
+    });
+  });
 
   if (options.json === true) {
     console.log(JSON.stringify(secret === undefined ? { client_id: clientId } : { client_id: clientId, client_secret: secret }));
@@ -200,8 +213,10 @@ async function changeDisabled(args: string[], disabled: boolean): Promise<number
   const options = parseOptions(args, { 'client-id': { type: 'string' } });
   const clientId = options['client-id'];
   if (clientId === undefined) throw new CliError('missing required option --client-id', true);
-  const changed = await withDatabase(({ db }) => setClientDisabled(db, clientId, disabled, Date.now()));
-  if (!changed) throw new CliError(`no client with id '${clientId}'`);
-  console.log(`client '${clientId}' ${disabled ? 'disabled' : 'enabled'}`);
+  const revoked = await withDatabase(async ({ db }) => {
+    if (!(await setClientDisabled(db, clientId, disabled, Date.now()))) throw new CliError(`no client with id '${clientId}'`);
+    return disabled ? revokeAllClientTokens(db, clientId, 'client disabled') : 0;
+  });
+  console.log(`client '${clientId}' ${disabled ? `disabled; ${revoked} token families revoked` : 'enabled'}`);
   return 0;
 }

@@ -1,10 +1,13 @@
 import { ConfigurationError } from '../config.js';
+import { runAuditCommand } from './audit-commands.js';
 import { runClientCommand } from './client-commands.js';
+import { runGrantCommand } from './grant-commands.js';
 import { CliError } from './output.js';
 import { runServe } from './serve.js';
 import { runKeyCommand } from './key-commands.js';
 import { runMigrate } from './migrate.js';
 import { runPrune } from './prune.js';
+import { runResourceCommand } from './resource-commands.js';
 import { runUserCommand } from './user-commands.js';
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -19,11 +22,19 @@ Commands:
   client create --name N --redirect-uri URL [--redirect-uri URL ...] [--public]
                 [--scope "a b"] [--grant-type T ...] [--post-logout-redirect-uri URL ...]
                 [--token-endpoint-auth-method client_secret_basic|client_secret_post|none]
-                [--id-token-signed-response-alg ES256|RS256|EdDSA] [--json]
+                [--id-token-signed-response-alg ES256|RS256|EdDSA]
+                [--access-token-format opaque|jwt] [--resource URI ...] [--json]
   client list [--json]
   client rotate-secret --client-id ID [--json]
-  client disable --client-id ID
+  client disable --client-id ID      disable the client and revoke all of its tokens
   client enable --client-id ID
+  client delete --client-id ID       revoke all of the client's tokens and delete it
+  resource create --name N --audience URI [--scope "a b"] [--access-token-format opaque|jwt] [--json]
+  resource list [--json]             list resource servers, which may introspect their tokens
+  grant list --user U [--json]       list the clients a user has authorized
+  grant revoke --user U --client-id ID
+                                     withdraw the authorization and revoke its tokens
+  audit tail [--limit N] [--json]    show the latest audit events, oldest first
   keys list [--json]                 list signing keys and whether they are active or published
   keys rotate [--alg ES256|RS256|EdDSA] [--json]
                                      make a new signing key active; the old one stays published
@@ -47,6 +58,12 @@ export async function main(argv: string[]): Promise<number> {
         return await runClientCommand(rest);
       case 'keys':
         return await runKeyCommand(rest);
+      case 'resource':
+        return await runResourceCommand(rest);
+      case 'grant':
+        return await runGrantCommand(rest);
+      case 'audit':
+        return await runAuditCommand(rest);
       case undefined:
       case 'help':
       case '--help':
