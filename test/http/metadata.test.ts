@@ -56,4 +56,26 @@ describe('authorization server metadata', () => {
       assert.ok(scopes.includes(scope), `scopes_supported includes ${scope}`);
     }
   });
+
+  it('lists the token lifecycle endpoints', () => {
+    assert.equal(metadata.revocation_endpoint, 'https://localhost:9443/revoke', 'the revocation endpoint');
+    assert.equal(metadata.introspection_endpoint, 'https://localhost:9443/introspect', 'the introspection endpoint');
+    assert.equal(
+      metadata.device_authorization_endpoint,
+      'https://localhost:9443/device_authorization',
+      'the device authorization endpoint',
+    );
+    assert.deepEqual(
+      metadata.revocation_endpoint_auth_methods_supported,
+      ['client_secret_basic', 'client_secret_post', 'none'],
+      'revocation accepts the token endpoint methods',
+    );
+    assert.deepEqual(
+      metadata.introspection_endpoint_auth_methods_supported,
+      ['client_secret_basic', 'client_secret_post'],
+      'introspection needs a secret',
+    );
+    const grantTypes = metadata.grant_types_supported as string[];
+    assert.ok(grantTypes.includes('urn:ietf:params:oauth:grant-type:device_code'), 'the device code grant is listed');
+  });
 });
