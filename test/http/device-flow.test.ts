@@ -76,6 +76,16 @@ describe('device authorization grant', () => {
     assert.equal(again.json().error, 'invalid_grant', 'the device code is spent');
   });
 
+  it('tells the user about kept access', async () => {
+    const started = await startDeviceAuthorization(gatehouse, tvClient, { scope: 'profile' });
+    const page = await browser.get('/device');
+    const consent = await browser.postForm('/device', { csrf_token: formValue(page.body, 'csrf_token'), user_code: started.user_code });
+    assert.equal(consent.statusCode, 200, consent.body.slice(0, 200));
+    assert.match(consent.body, /See your name and username/, 'the requested scope');
+    assert.match(consent.body, /Keep access while you are not using the app/, 'a client with refresh tokens keeps access');
+    assert.match(consent.body, new RegExp(started.user_code), 'the code to compare with the device');
+  });
+
   it('answers access_denied after Deny', async () => {
     const started = await startDeviceAuthorization(gatehouse, confidentialClient);
     const done = await decideOnDevicePage(browser, user, started.user_code, 'deny');

@@ -19,8 +19,9 @@ import { renderErrorPage } from '../errors.js';
 import { loginUrlReturningTo } from '../return-to.js';
 
 /**
- * Wrong user codes allowed per client IP address in each window. With 20^8 possible codes, an
- * address that spends every attempt has a negligible chance of hitting a live code.
+ * Wrong user codes allowed per client IP address in each window. By estimate, with 20^8 (about
+ * 2.6e10) possible codes and 1,000 live ones, one address that spends every attempt needs about
+ * 70 years on average to hit one; many addresses together need proportionally less.
  */
 export const USER_CODE_RATE_LIMIT: RateLimit = { name: 'device-user-code', maxAttempts: 10, windowSeconds: 15 * 60 };
 const ENTRY_CSRF_PURPOSE = 'device';
@@ -87,7 +88,12 @@ async function submitCode(context: AppContext, request: FastifyRequest, reply: F
   return context.views.render(reply, 'device-consent', {
     clientName: client.name,
     username: user.name ?? user.username,
-    scopes: describeScopesInEnglish(found.device.scopes),
+    // As on the consent page: a client with the refresh_token grant keeps access, so the page lists it.
+    scopes: describeScopesInEnglish(
+      client.grantTypes.includes('refresh_token') && !found.device.scopes.includes('offline_access')
+        ? [...found.device.scopes, 'offline_access']
+        : found.device.scopes,
+    ),
     userCode: formatUserCode(found.normalized),
     csrfToken: csrfToken(current.secret, decisionCsrfPurpose(found.normalized)),
   });
