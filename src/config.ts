@@ -49,6 +49,15 @@ export const CONFIGURATION_VARIABLES = {
   GATEHOUSE_SESSION_TTL: seconds(12 * 3600),
   /** Seconds between sweeps that delete expired rows; 0 turns the sweep off. One process at a time sweeps. */
   GATEHOUSE_SWEEP_INTERVAL: wholeNumber(0, 24 * 3600).default(300),
+  /** Failed passwords for one account in 15 minutes before its logins pause; four times this per day. */
+  GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT: wholeNumber(1, 10_000).default(5),
+  /** Failed passwords from one client IP address in 15 minutes before its logins pause; five times this per day. */
+  GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS: wholeNumber(1, 100_000).default(20),
+  /**
+   * Trust X-Forwarded-For from this many proxies in front of Gatehouse (0: trust none), so rate
+   * limits see the client's address rather than the load balancer's.
+   */
+  GATEHOUSE_TRUSTED_PROXIES: wholeNumber(0, 10).default(0),
   /** Require PKCE (S256) from confidential clients too. Public clients always need it. */
   GATEHOUSE_REQUIRE_PKCE: booleanFlag.default(true),
   /** Accept http:// redirect URIs on hosts other than loopback. Development only. */
@@ -71,6 +80,9 @@ export interface Configuration {
   refreshFamilySeconds: number;
   sessionSeconds: number;
   sweepIntervalSeconds: number;
+  loginMaxFailuresPerAccount: number;
+  loginMaxFailuresPerAddress: number;
+  trustedProxies: number;
   requirePkce: boolean;
   allowInsecureRedirectUris: boolean;
   /** True when the issuer is https: cookies get Secure and the __Host- prefix, and HSTS is sent. */
@@ -111,6 +123,9 @@ export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env):
     refreshFamilySeconds: raw.GATEHOUSE_REFRESH_FAMILY_TTL,
     sessionSeconds: raw.GATEHOUSE_SESSION_TTL,
     sweepIntervalSeconds: raw.GATEHOUSE_SWEEP_INTERVAL,
+    loginMaxFailuresPerAccount: raw.GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    loginMaxFailuresPerAddress: raw.GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS,
+    trustedProxies: raw.GATEHOUSE_TRUSTED_PROXIES,
     requirePkce: raw.GATEHOUSE_REQUIRE_PKCE,
     allowInsecureRedirectUris: raw.GATEHOUSE_ALLOW_INSECURE_REDIRECT_URIS,
     secureCookies: raw.GATEHOUSE_ISSUER.startsWith('https://'),

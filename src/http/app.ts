@@ -55,6 +55,9 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
       : { ...(LOG_SERIALIZERS as object), ...(typeof options.logger === 'object' ? options.logger : {}) };
   const app = Fastify({
     logger,
+    // request.ip, which the rate limits count by, is the client's address only when the
+    // X-Forwarded-For entries of exactly this many trusted proxies are honoured.
+    trustProxy: (_address: string, hop: number) => hop < context.config.trustedProxies,
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,

@@ -5,6 +5,7 @@ import { markPendingRequestLoggedIn, type PendingAuthorizationRequest } from '..
 import { findClient } from '../../storage/clients.js';
 import { findUserByUsername } from '../../storage/users.js';
 import { advanceAuthorization, loadPendingRequest } from '../authorization-flow.js';
+import { reserveLoginAttempt } from '../login-throttle.js';
 import { csrfToken, ensureBrowserSecret, isValidCsrfToken, readBrowserSecret, startSession } from '../browser.js';
 import type { AppContext } from '../context.js';
 import { readReturnTo } from '../return-to.js';
@@ -47,7 +48,14 @@ async function renderLogin(
   reply: FastifyReply,
   browserSecret: string,
   pending: PendingAuthorizationRequest | undefined,
-  form: { username: string; failed: boolean; status: number; returnTo: string | undefined },
+  form: {
+    username: string;
+    failed: boolean;
+    status: number;
+    returnTo: string | undefined;
+    /** Minutes until the login attempt limit lets this account or address try again. */
+    retryAfterMinutes?: number;
+  },
 ): Promise<FastifyReply> {
   const client = pending === undefined ? undefined : await findClient(context.db, pending.request.clientId);
   return context.views.render(
@@ -59,6 +67,7 @@ async function renderLogin(
       csrfToken: csrfToken(browserSecret, csrfPurpose(pending?.id)),
       username: form.username,
       failed: form.failed,
+      retryAfterMinutes: form.retryAfterMinutes,
       uiLocales: pending?.request.uiLocales,
       formTargets: pending === undefined ? [] : [pending.request.redirectUri],
       returnTo: form.returnTo,
@@ -90,7 +99,19 @@ async function submitLogin(context: AppContext, request: FastifyRequest, reply: 
     });
   }
 
-  // TODO: limit failed attempts per account and per IP address with counters in the database.
+  const attempt = await reserveLoginAttempt(context, request, username.slice(0, MAX_CREDENTIAL_LENGTH));
+  if (!attempt.allowed) {
+    // The password is not checked at all, so a correct guess during the pause gains nothing.
+    reply.header('retry-after', String(attempt.retryAfterSeconds));
+    return renderLogin(context, reply, browserSecret, pending, {
+      username: username.slice(0, MAX_CREDENTIAL_LENGTH),
+      failed: false,
+      status: 429,
+      returnTo,
+      retryAfterMinutes: Math.max(1, Math.ceil(attempt.retryAfterSeconds / 60)),
+    });
+  }
+
   const user =
     username.length > MAX_CREDENTIAL_LENGTH || password.length > MAX_CREDENTIAL_LENGTH
       ? undefined
@@ -105,6 +126,7 @@ async function submitLogin(context: AppContext, request: FastifyRequest, reply: 
       returnTo,
     });
   }
+  await attempt.succeeded();
 
   const current = await startSession(context, request, reply, user.id);
   request.log.info({ userId: user.id }, 'login succeeded');
