@@ -1,6 +1,6 @@
 /**
  * Content-Security-Policy for Gatehouse's pages: no script except the form_post helper, no
- * framing, and forms that may only post to Gatehouse or, when a form's answer redirects to a
+ * framing, and forms that may only post to Gatehouse or, when a form's response redirects to a
  * client, to that client's origin. Browsers check form-action on the redirect after a form POST,
  * so the client's origin has to be listed on the login, consent and logout pages.
  */
@@ -24,7 +24,7 @@ export function pageContentSecurityPolicy(formTargets: readonly string[] = [], a
     .join('; ');
 }
 
-/** The CSP source for a redirect URI: its origin for http(s), its scheme for a private-use scheme. */
+/** Returns the CSP source for a redirect URI: its origin for http(s), its scheme for a private-use scheme. */
 function toSourceExpression(uri: string): string | undefined {
   let parsed: URL;
   try {

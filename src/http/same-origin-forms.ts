@@ -24,7 +24,7 @@ export function installSameOriginFormCheck(app: FastifyInstance, context: AppCon
     const origin = request.headers.origin;
     const fetchSite = request.headers['sec-fetch-site'];
     // Gatehouse's pages send Referrer-Policy: no-referrer, under which browsers send Origin: null
-    // even for their own forms, so null proves nothing; Sec-Fetch-Site still tells the truth.
+    // even for their own forms, so null proves nothing, while Sec-Fetch-Site still names the site.
     const foreignOrigin = origin !== undefined && origin !== 'null' && origin !== ownOrigin;
     if (!foreignOrigin && fetchSite !== 'cross-site') return;
     request.log.info({ origin, fetchSite, path: request.routeOptions.url }, 'cross-origin form post rejected');

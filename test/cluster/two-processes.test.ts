@@ -23,6 +23,7 @@ describe('two processes on one database', () => {
   const clientSecret = generateSecret();
   const password = 'two processes, one database';
   let testDatabase: TestDatabase;
+  const running: ServerProcess[] = [];
   let first: ServerProcess;
   let second: ServerProcess;
   let firstUrl: string;
@@ -61,16 +62,21 @@ describe('two processes on one database', () => {
       GATEHOUSE_HOST: '127.0.0.1',
     });
     const [firstPort = 0, secondPort = 0] = ports;
-    [first, second] = await Promise.all([
+    // Both start at once, so their migrations race as they would in a rolling deploy.
+    const started = await Promise.allSettled([
       startServerProcess(environment(firstPort)),
       startServerProcess(environment(secondPort)),
     ]);
+    for (const result of started) if (result.status === 'fulfilled') running.push(result.value);
+    const failure = started.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+    [first, second] = running as [ServerProcess, ServerProcess];
     firstUrl = `http://127.0.0.1:${firstPort}`;
     secondUrl = `http://127.0.0.1:${secondPort}`;
   });
 
   after(async () => {
-    await Promise.all([first?.stop(), second?.stop()]);
+    await Promise.all(running.map((server) => server.stop()));
     await testDatabase?.drop();
   });
 

@@ -13,7 +13,7 @@ export interface ServerProcess {
 }
 
 /** Starts `gatehouse serve` and resolves once it logs that it started. */
-export async function startServerProcess(environment: Record<string, string>, timeoutMs = 15_000): Promise<ServerProcess> {
+export async function startServerProcess(environment: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [GATEHOUSE_BIN, 'serve'], {
     env: { ...process.env, ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -24,7 +24,11 @@ export async function startServerProcess(environment: Record<string, string>, ti
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gatehouse serve did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // A process that never started must not outlive the test and keep the runner waiting.
+      child.kill('SIGKILL');
+      reject(new Error(`gatehouse serve did not start in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     const check = () => {
       if (output.includes('gatehouse started')) {
         clearTimeout(timer);
