@@ -36,6 +36,27 @@ const ENGLISH = {
   'home.not_signed_in': 'Not signed in',
   'home.sign_in': 'Sign in',
   'home.sign_out': 'Sign out',
+  'home.connected_apps': 'Connected apps',
+  'connected.title': 'Connected apps',
+  'connected.lead': 'Apps that {user} has allowed to access this account.',
+  'connected.revoked': '{client} no longer has access.',
+  'connected.none': 'No app has access to your account.',
+  'connected.allowed_on': 'Allowed on {time}.',
+  'connected.last_used_on': 'Last used on {time}.',
+  'connected.not_used': 'Not used yet.',
+  'connected.remove': 'Remove access',
+  'connected.account': 'Account',
+  'device.title': 'Connect a device',
+  'device.lead': 'Enter the code that your device shows.',
+  'device.code': 'Code',
+  'device.continue': 'Continue',
+  'device.too_many_attempts': 'Too many wrong codes from your network. Wait 15 minutes, then try again.',
+  'device.code_not_valid': 'This code is not valid, has expired or was already used. Check the code on your device.',
+  'device.check_code': 'Allow only if your device shows the code {code} and you started this yourself.',
+  'device.connected': 'Device connected',
+  'device.connected_lead': 'You can return to your device. It continues on its own.',
+  'device.denied': 'Access denied',
+  'device.denied_lead': 'The device did not get access to your account.',
   'logout.title': 'Sign out',
   'logout.question': 'Do you want to sign out of Gatehouse?',
   'logout.client_asks': '{client} asks you to sign out.',
@@ -82,6 +103,27 @@ const GERMAN: Record<MessageKey, string> = {
   'home.not_signed_in': 'Nicht angemeldet',
   'home.sign_in': 'Anmelden',
   'home.sign_out': 'Abmelden',
+  'home.connected_apps': 'Verbundene Apps',
+  'connected.title': 'Verbundene Apps',
+  'connected.lead': 'Apps, denen {user} Zugriff auf dieses Konto erlaubt hat.',
+  'connected.revoked': '{client} hat keinen Zugriff mehr.',
+  'connected.none': 'Keine App hat Zugriff auf Ihr Konto.',
+  'connected.allowed_on': 'Erlaubt am {time}.',
+  'connected.last_used_on': 'Zuletzt verwendet am {time}.',
+  'connected.not_used': 'Noch nicht verwendet.',
+  'connected.remove': 'Zugriff entfernen',
+  'connected.account': 'Konto',
+  'device.title': 'Gerät verbinden',
+  'device.lead': 'Geben Sie den Code ein, den Ihr Gerät anzeigt.',
+  'device.code': 'Code',
+  'device.continue': 'Weiter',
+  'device.too_many_attempts': 'Zu viele falsche Codes aus Ihrem Netzwerk. Warten Sie 15 Minuten und versuchen Sie es dann erneut.',
+  'device.code_not_valid': 'Dieser Code ist ungültig, abgelaufen oder wurde bereits verwendet. Prüfen Sie den Code auf Ihrem Gerät.',
+  'device.check_code': 'Erlauben Sie nur, wenn Ihr Gerät den Code {code} anzeigt und Sie dies selbst gestartet haben.',
+  'device.connected': 'Gerät verbunden',
+  'device.connected_lead': 'Sie können zu Ihrem Gerät zurückkehren. Es fährt von selbst fort.',
+  'device.denied': 'Zugriff verweigert',
+  'device.denied_lead': 'Das Gerät hat keinen Zugriff auf Ihr Konto erhalten.',
   'logout.title': 'Abmelden',
   'logout.question': 'Möchten Sie sich von Gatehouse abmelden?',
   'logout.client_asks': '{client} bittet Sie, sich abzumelden.',
@@ -141,4 +183,20 @@ function parseAcceptLanguage(header: string | undefined): string[] {
     .filter((entry) => entry.quality > 0 && entry.tag !== '*')
     .sort((a, b) => b.quality - a.quality || a.index - b.index)
     .map((entry) => entry.tag);
+}
+
+/** Describes a scope in the page language; scopes without a built-in meaning are named as they are. */
+export function describeScope(scope: string, t: Translate): string {
+  switch (scope) {
+    case 'openid':
+      return t('scope.openid');
+    case 'profile':
+      return t('scope.profile');
+    case 'email':
+      return t('scope.email');
+    case 'offline_access':
+      return t('scope.offline_access');
+    default:
+      return t('scope.custom', { scope });
+  }
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
 import { pageContentSecurityPolicy } from './content-security-policy.js';
+import { describeScope } from './i18n.js';
 import { pageLanguage } from './page-language.js';
 
 /** The folder with the page templates and the stylesheet, at the package root. */
@@ -31,7 +32,12 @@ export function loadViews(): Views {
       // Every page gets the translation function and language tag for the request.
       const uiLocales = typeof data.uiLocales === 'string' ? data.uiLocales : undefined;
       const language = pageLanguage(reply.request, uiLocales);
-      const html = eta.render(template, { ...data, t: language.t, lang: language.locale });
+      const html = eta.render(template, {
+        ...data,
+        t: language.t,
+        lang: language.locale,
+        describeScope: (scope: string) => describeScope(scope, language.t),
+      });
       const formTargets = Array.isArray(data.formTargets) ? (data.formTargets as string[]) : [];
       return reply
         .status(status)

@@ -5,7 +5,6 @@ import { findClient } from '../../storage/clients.js';
 import { findUserById } from '../../storage/users.js';
 import { csrfToken, isValidCsrfToken, loadSession, type CurrentSession } from '../browser.js';
 import type { AppContext } from '../context.js';
-import { describeScopesInEnglish } from '../english-scopes.js';
 import { renderErrorPage } from '../errors.js';
 import { loginUrlReturningTo } from '../return-to.js';
 
@@ -51,9 +50,9 @@ function toPageEntry(app: ConnectedApp) {
   return {
     clientId: app.clientId,
     clientName: app.clientName,
-    scopes: describeScopesInEnglish(app.scopes),
-    grantedAt: `on ${formatTime(app.grantedAt)}`,
-    lastUsed: app.lastUsedAt === null ? 'Not used yet.' : `Last used on ${formatTime(app.lastUsedAt)}.`,
+    scopes: app.scopes,
+    grantedAt: formatTime(app.grantedAt),
+    lastUsed: app.lastUsedAt === null ? undefined : formatTime(app.lastUsedAt),
   };
 }
 

@@ -9,7 +9,7 @@ import { findUserById } from '../../storage/users.js';
 import { advanceAuthorization, loadPendingRequest, renderRequestGone } from '../authorization-flow.js';
 import { csrfToken, isValidCsrfToken, loadSession, readBrowserSecret } from '../browser.js';
 import type { AppContext } from '../context.js';
-import type { Translate } from '../i18n.js';
+import { describeScope, type Translate } from '../i18n.js';
 import { pageLanguage } from '../page-language.js';
 import { redirectWithError, renderErrorPage } from '../errors.js';
 
@@ -21,22 +21,6 @@ export function registerConsentRoutes(app: FastifyInstance, context: AppContext)
 
 function csrfPurpose(requestId: string): string {
   return `consent:${requestId}`;
-}
-
-/** Describes a scope in the page language; scopes without a built-in meaning are named as they are. */
-export function describeScope(scope: string, t: Translate): string {
-  switch (scope) {
-    case 'openid':
-      return t('scope.openid');
-    case 'profile':
-      return t('scope.profile');
-    case 'email':
-      return t('scope.email');
-    case 'offline_access':
-      return t('scope.offline_access');
-    default:
-      return t('scope.custom', { scope });
-  }
 }
 
 /**

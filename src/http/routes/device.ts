@@ -14,7 +14,8 @@ import { reserveAttempt, type RateLimit } from '../../storage/rate-limits.js';
 import { findUserById } from '../../storage/users.js';
 import { csrfToken, isValidCsrfToken, loadSession, type CurrentSession } from '../browser.js';
 import type { AppContext } from '../context.js';
-import { describeScopesInEnglish } from '../english-scopes.js';
+import { describeScope, type MessageKey } from '../i18n.js';
+import { pageLanguage } from '../page-language.js';
 import { renderErrorPage } from '../errors.js';
 import { loginUrlReturningTo } from '../return-to.js';
 
@@ -59,7 +60,7 @@ function renderEntry(
   context: AppContext,
   reply: FastifyReply,
   current: CurrentSession,
-  form: { userCode: string; error: string | undefined; status: number },
+  form: { userCode: string; error: MessageKey | undefined; status: number },
 ): FastifyReply {
   return context.views.render(
     reply,
@@ -89,11 +90,10 @@ async function submitCode(context: AppContext, request: FastifyRequest, reply: F
     clientName: client.name,
     username: user.name ?? user.username,
     // As on the consent page: a client with the refresh_token grant keeps access, so the page lists it.
-    scopes: describeScopesInEnglish(
-      client.grantTypes.includes('refresh_token') && !found.device.scopes.includes('offline_access')
-        ? [...found.device.scopes, 'offline_access']
-        : found.device.scopes,
-    ),
+    scopes: (client.grantTypes.includes('refresh_token') && !found.device.scopes.includes('offline_access')
+      ? [...found.device.scopes, 'offline_access']
+      : found.device.scopes
+    ).map((scope) => describeScope(scope, pageLanguage(request).t)),
     userCode: formatUserCode(found.normalized),
     csrfToken: csrfToken(current.secret, decisionCsrfPurpose(found.normalized)),
   });
@@ -134,8 +134,8 @@ async function submitDecision(context: AppContext, request: FastifyRequest, repl
   return context.views.render(reply, 'device-done', { approved: decision === 'allow' });
 }
 
-const TOO_MANY_ATTEMPTS = 'Too many wrong codes from your network. Wait 15 minutes, then try again.';
-const CODE_NOT_VALID = 'This code is not valid, has expired or was already used. Check the code on your device.';
+const TOO_MANY_ATTEMPTS: MessageKey = 'device.too_many_attempts';
+const CODE_NOT_VALID: MessageKey = 'device.code_not_valid';
 
 type CodeLookup =
   | { outcome: 'found'; device: PendingDeviceAuthorization; normalized: string }
