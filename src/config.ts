@@ -58,6 +58,14 @@ export const CONFIGURATION_VARIABLES = {
    * limits see the client's address rather than the load balancer's.
    */
   GATEHOUSE_TRUSTED_PROXIES: wholeNumber(0, 10).default(0),
+  /**
+   * Origins (scheme://host[:port], comma-separated) whose browser apps may call the token,
+   * userinfo, revocation, discovery and JWKS endpoints. Empty: no CORS.
+   */
+  GATEHOUSE_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .refine(areOrigins, 'must be a comma-separated list of origins such as https://app.example.com'),
   /** Require PKCE (S256) from confidential clients too. Public clients always need it. */
   GATEHOUSE_REQUIRE_PKCE: booleanFlag.default(true),
   /** Accept http:// redirect URIs on hosts other than loopback. Development only. */
@@ -83,6 +91,7 @@ export interface Configuration {
   loginMaxFailuresPerAccount: number;
   loginMaxFailuresPerAddress: number;
   trustedProxies: number;
+  corsOrigins: string[];
   requirePkce: boolean;
   allowInsecureRedirectUris: boolean;
   /** True when the issuer is https: cookies get Secure and the __Host- prefix, and HSTS is sent. */
@@ -126,10 +135,29 @@ export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env):
     loginMaxFailuresPerAccount: raw.GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT,
     loginMaxFailuresPerAddress: raw.GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS,
     trustedProxies: raw.GATEHOUSE_TRUSTED_PROXIES,
+    corsOrigins: splitList(raw.GATEHOUSE_CORS_ORIGINS),
     requirePkce: raw.GATEHOUSE_REQUIRE_PKCE,
     allowInsecureRedirectUris: raw.GATEHOUSE_ALLOW_INSECURE_REDIRECT_URIS,
     secureCookies: raw.GATEHOUSE_ISSUER.startsWith('https://'),
   };
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+function areOrigins(value: string): boolean {
+  return splitList(value).every((entry) => {
+    try {
+      const url = new URL(entry);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === entry;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function isSupportedDatabaseUrl(value: string): boolean {

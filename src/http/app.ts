@@ -4,6 +4,7 @@ import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { parse as parseQueryString } from 'node:querystring';
 import type { AppContext } from './context.js';
+import { installCors } from './cors.js';
 import { installErrorHandlers } from './errors.js';
 import { installSameOriginFormCheck } from './same-origin-forms.js';
 import { registerAuthorizeRoutes } from './routes/authorize.js';
@@ -89,6 +90,7 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
 
+  await installCors(app, context);
   installErrorHandlers(app, context);
   installSameOriginFormCheck(app, context);
   registerHomeRoutes(app, context);

@@ -94,14 +94,11 @@ export interface StartOptions {
 
 /** Starts Gatehouse on a fresh test database, without logging. */
 export async function startTestGatehouse(options: StartOptions = {}): Promise<TestGatehouse> {
-  const testDatabase = await createTestDatabase();
   const clock = new TestClock();
-  const config = loadConfiguration({
-    GATEHOUSE_ISSUER: 'http://localhost:9000',
-    ...options.environment,
-    GATEHOUSE_DATABASE_URL: testDatabase.url,
-    GATEHOUSE_DATABASE_POOL_SIZE: '5',
-  });
+  // Configuration errors surface before a database is created, so a failing start leaves none behind.
+  const probe = loadConfiguration({ GATEHOUSE_ISSUER: 'http://localhost:9000', ...options.environment });
+  const testDatabase = await createTestDatabase();
+  const config = { ...probe, databaseUrl: testDatabase.url, databasePoolSize: 5 };
   let baseUrl = config.issuer;
   let finalConfig = config;
   if (options.listen === true) {
