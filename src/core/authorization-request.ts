@@ -168,11 +168,18 @@ function checkClient(parameters: Parameters, client: Client | undefined): Client
   return client;
 }
 
-/** Exact match against the registered list; with one registered URI the parameter may be omitted. */
+/**
+ * Exact match against the registered list. A plain OAuth request to a client with one registered
+ * URI may omit the parameter (RFC 6749 section 3.1.2.3), but an OpenID Connect request must send
+ * it (OpenID Connect Core section 3.1.2.1).
+ */
 function checkRedirectUri(parameters: Parameters, client: Client): string {
   const requested = parameters.get('redirect_uri');
   if (requested === undefined) {
-    if (client.redirectUris.length === 1 && client.redirectUris[0] !== undefined) return client.redirectUris[0];
+    const openIdRequest = (parameters.get('scope') ?? '').split(' ').includes('openid');
+    if (!openIdRequest && client.redirectUris.length === 1 && client.redirectUris[0] !== undefined) {
+      return client.redirectUris[0];
+    }
     throw new AuthorizationRequestError(
       new UntrustedAuthorizationRequest("missing required parameter 'redirect_uri'"),
       undefined,

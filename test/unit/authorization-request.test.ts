@@ -131,6 +131,12 @@ describe('validateAuthorizationRequest', () => {
         message: /missing required parameter 'redirect_uri'/,
       },
       {
+        name: 'omitted redirect_uri in an OpenID Connect request',
+        entries: entriesFor({ redirect_uri: undefined, scope: 'openid profile' }),
+        client: CONFIDENTIAL,
+        message: /missing required parameter 'redirect_uri'/,
+      },
+      {
         name: 'repeated client_id',
         entries: entriesFor({}, [['client_id', CONFIDENTIAL.id]]),
         client: CONFIDENTIAL,
