@@ -12,11 +12,26 @@ import { loadSession } from '../browser.js';
 import type { AppContext } from '../context.js';
 import { redirectWithError, renderErrorPage } from '../errors.js';
 
-/** The authorization endpoint (RFC 6749 section 3.1), by GET with a query or POST with a form body. */
+/**
+ * The authorization endpoint (RFC 6749 section 3.1), by GET with a query or POST with a form body.
+ * Every other method gets 405. Fastify would otherwise answer HEAD with the GET handler, which
+ * issues a code for a logged-in user and sends it in the Location header.
+ */
 export function registerAuthorizeRoutes(app: FastifyInstance, context: AppContext): void {
   const handler = (request: FastifyRequest, reply: FastifyReply) => authorize(context, request, reply);
-  app.get('/authorize', { config: { errorFormat: 'page' } }, handler);
+  app.get('/authorize', { exposeHeadRoute: false, config: { errorFormat: 'page' } }, handler);
   app.post('/authorize', { config: { errorFormat: 'page', allowCrossOriginForm: true } }, handler);
+  app.route({
+    method: ['HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: '/authorize',
+    config: { errorFormat: 'page' },
+    handler: (_request, reply) =>
+      renderErrorPage(context, reply.header('allow', 'GET, POST'), {
+        status: 405,
+        title: 'Method not allowed',
+        message: 'The authorization endpoint accepts only GET and POST requests.',
+      }),
+  });
 }
 
 async function authorize(context: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
