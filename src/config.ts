@@ -54,6 +54,11 @@ export const CONFIGURATION_VARIABLES = {
   /** Failed passwords from one client IP address in 15 minutes before its logins pause; five times this per day. */
   GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS: wholeNumber(1, 100_000).default(20),
   /**
+   * Failed client authentications for one client_id in 15 minutes before the token, revocation,
+   * introspection and device authorization endpoints reject that client_id until the window ends.
+   */
+  GATEHOUSE_CLIENT_AUTH_MAX_FAILURES: wholeNumber(1, 1_000_000).default(20),
+  /**
    * Trust X-Forwarded-For from this many proxies in front of Gatehouse (0: trust none), so rate
    * limits see the client's address rather than the load balancer's.
    */
@@ -90,6 +95,7 @@ export interface Configuration {
   sweepIntervalSeconds: number;
   loginMaxFailuresPerAccount: number;
   loginMaxFailuresPerAddress: number;
+  clientAuthMaxFailures: number;
   trustedProxies: number;
   corsOrigins: string[];
   requirePkce: boolean;
@@ -134,6 +140,7 @@ export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env):
     sweepIntervalSeconds: raw.GATEHOUSE_SWEEP_INTERVAL,
     loginMaxFailuresPerAccount: raw.GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT,
     loginMaxFailuresPerAddress: raw.GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS,
+    clientAuthMaxFailures: raw.GATEHOUSE_CLIENT_AUTH_MAX_FAILURES,
     trustedProxies: raw.GATEHOUSE_TRUSTED_PROXIES,
     corsOrigins: splitList(raw.GATEHOUSE_CORS_ORIGINS),
     requirePkce: raw.GATEHOUSE_REQUIRE_PKCE,

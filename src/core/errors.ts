@@ -27,7 +27,7 @@ export class InvalidRequest extends OAuthError {
 
 export class InvalidClient extends OAuthError {
   readonly code = 'invalid_client';
-  override readonly status = 401;
+  override readonly status: number = 401;
 
   /** Set when the client tried HTTP Basic, so the response carries WWW-Authenticate (RFC 6749 section 5.2). */
   constructor(
@@ -36,6 +36,18 @@ export class InvalidClient extends OAuthError {
     readonly usedBasicAuthentication = false,
   ) {
     super(description, detail);
+  }
+}
+
+/**
+ * Too many failed authentications for one client_id in the current window. The secret is not
+ * checked, so even the right one waits until `retryAfterSeconds` have passed.
+ */
+export class ClientAuthenticationPaused extends InvalidClient {
+  override readonly status: number = 429;
+
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many failed client authentications, retry later', `client paused for ${retryAfterSeconds} s`);
   }
 }
 

@@ -5,10 +5,11 @@ import {
   type PresentedClientCredentials,
 } from '../core/client-authentication.js';
 import type { Client } from '../core/client.js';
-import { InvalidClient, InvalidRequest } from '../core/errors.js';
+import { ClientAuthenticationPaused, InvalidClient, InvalidRequest } from '../core/errors.js';
 import { entriesOf, readParameters, repeatedParametersError, type Parameters } from '../core/params.js';
 import { findClient } from '../storage/clients.js';
 import { recordAuditEvent } from '../storage/audit-events.js';
+import { checkClientAuthenticationAllowed, countClientAuthenticationFailure } from './client-auth-throttle.js';
 import type { AppContext } from './context.js';
 
 const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
@@ -34,7 +35,8 @@ export function readEndpointForm(request: FastifyRequest): EndpointForm {
 
 /**
  * Authenticates the client of a request to the token, revocation or device authorization
- * endpoint (RFC 6749 section 2.3). A failure is recorded in the audit log and rethrown.
+ * endpoint (RFC 6749 section 2.3). A failure is recorded in the audit log, counted against the
+ * client_id and rethrown. A client_id with too many recent failures is rejected unchecked.
  */
 export async function authenticateClientRequest(
   context: AppContext,
@@ -44,21 +46,30 @@ export async function authenticateClientRequest(
   let presented: PresentedClientCredentials | undefined;
   try {
     presented = extractClientCredentials(request.headers.authorization, parameters);
+    await checkClientAuthenticationAllowed(context, presented.clientId);
     const client =
       presented.clientId.length > MAX_CLIENT_ID_LENGTH ? undefined : await findClient(context.db, presented.clientId);
     return authenticateClient(presented, client);
   } catch (error) {
-    if (error instanceof InvalidClient) await recordAuthenticationFailure(context, presented?.clientId, error);
+    if (error instanceof ClientAuthenticationPaused) {
+      request.log.warn({ clientId: presented?.clientId }, 'client authentication paused after repeated failures');
+    } else if (error instanceof InvalidClient) {
+      await recordAuthenticationFailure(context, presented?.clientId, error);
+    }
     throw error;
   }
 }
 
-/** Records a failed client or resource server authentication, with the presented id but never the secret. */
+/**
+ * Records a failed client or resource server authentication, with the presented id but never the
+ * secret, and counts it towards the failure limit of that id.
+ */
 export async function recordAuthenticationFailure(
   context: AppContext,
   presentedId: string | undefined,
   error: InvalidClient,
 ): Promise<void> {
+  if (presentedId !== undefined) await countClientAuthenticationFailure(context, presentedId);
   await recordAuditEvent(context.db, {
     type: 'client_authentication_failed',
     clientId: presentedId ?? null,

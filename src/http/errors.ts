@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  ClientAuthenticationPaused,
   InvalidClient,
   InvalidRequest,
   OAuthError,
@@ -15,6 +16,7 @@ export function sendJsonError(reply: FastifyReply, error: OAuthError): FastifyRe
   if (error instanceof InvalidClient && error.usedBasicAuthentication) {
     reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"');
   }
+  if (error instanceof ClientAuthenticationPaused) reply.header('retry-after', String(error.retryAfterSeconds));
   return reply
     .status(error.status)
     .header('cache-control', 'no-store')

@@ -25,12 +25,10 @@ export async function reserveAttempt(
   subject: string,
   now: number,
 ): Promise<AttemptReservation> {
-  const windowMs = limit.windowSeconds * 1000;
-  const windowStart = Math.floor(now / windowMs) * windowMs;
-  const id = `${limit.name}:${subject}:${windowStart}`;
+  const { id, windowEnd } = currentWindow(limit, subject, now);
   const row = await db
     .insertInto('rate_limit_counters')
-    .values({ id, count: 1, expires_at: windowStart + windowMs })
+    .values({ id, count: 1, expires_at: windowEnd })
     .onConflict((conflict) => conflict.column('id').doUpdateSet((eb) => ({ count: eb('rate_limit_counters.count', '+', 1) })))
     .returning('count')
     .executeTakeFirstOrThrow();
@@ -46,4 +44,23 @@ export async function reserveAttempt(
         .execute();
     },
   };
+}
+
+/** Reads how many attempts `subject` made in the current window of `limit`, without counting one. */
+export async function countAttempts(
+  db: Kysely<Database>,
+  limit: RateLimit,
+  subject: string,
+  now: number,
+): Promise<{ count: number; windowEnd: number }> {
+  const { id, windowEnd } = currentWindow(limit, subject, now);
+  const row = await db.selectFrom('rate_limit_counters').select('count').where('id', '=', id).executeTakeFirst();
+  return { count: row?.count ?? 0, windowEnd };
+}
+
+/** The counter row of the fixed window that contains `now`. */
+function currentWindow(limit: RateLimit, subject: string, now: number): { id: string; windowEnd: number } {
+  const windowMs = limit.windowSeconds * 1000;
+  const windowStart = Math.floor(now / windowMs) * windowMs;
+  return { id: `${limit.name}:${subject}:${windowStart}`, windowEnd: windowStart + windowMs };
 }

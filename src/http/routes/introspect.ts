@@ -5,13 +5,14 @@ import {
   extractClientCredentials,
   type PresentedClientCredentials,
 } from '../../core/client-authentication.js';
-import { InvalidClient, InvalidRequest } from '../../core/errors.js';
+import { ClientAuthenticationPaused, InvalidClient, InvalidRequest } from '../../core/errors.js';
 import { buildIntrospectionResponse, lookupOrder, type IntrospectionCaller } from '../../core/introspection.js';
 import { requireParameter, type Parameters } from '../../core/params.js';
 import { RESOURCE_SERVER_ID_PREFIX } from '../../core/resource-indicator.js';
 import { hashSecret, secretMatchesHash } from '../../core/secrets.js';
 import { findClient } from '../../storage/clients.js';
 import { findResourceServer } from '../../storage/resource-servers.js';
+import { checkClientAuthenticationAllowed } from '../client-auth-throttle.js';
 import { readEndpointForm, recordAuthenticationFailure } from '../client-request.js';
 import type { AppContext } from '../context.js';
 
@@ -41,9 +42,10 @@ async function introspect(context: AppContext, request: FastifyRequest, reply: F
 }
 
 /**
- * Authenticates a resource server (by its `rs_` id) or a confidential client. Every failure is
- * the same 401 invalid_client with a Basic challenge, because a protected resource calls this
- * endpoint and needs the challenge to retry (RFC 7662 section 2.3).
+ * Authenticates a resource server (by its `rs_` id) or a confidential client. Every failed check
+ * is the same 401 invalid_client with a Basic challenge, because a protected resource calls this
+ * endpoint and needs the challenge to retry (RFC 7662 section 2.3). A caller id with too many
+ * recent failures gets 429 without a check.
  */
 async function authenticateCaller(
   context: AppContext,
@@ -53,8 +55,13 @@ async function authenticateCaller(
   let presented: PresentedClientCredentials | undefined;
   try {
     presented = extractClientCredentials(request.headers.authorization, parameters);
+    await checkClientAuthenticationAllowed(context, presented.clientId);
     return await checkCallerCredentials(context, presented);
   } catch (error) {
+    if (error instanceof ClientAuthenticationPaused) {
+      request.log.warn({ callerId: presented?.clientId }, 'introspection caller paused after repeated failures');
+      throw error;
+    }
     if (!(error instanceof InvalidClient)) throw error;
     await recordAuthenticationFailure(context, presented?.clientId, error);
     throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, error.detail, true);

@@ -1,0 +1,33 @@
+import { ClientAuthenticationPaused } from '../core/errors.js';
+import { countAttempts, reserveAttempt, type RateLimit } from '../storage/rate-limits.js';
+import type { AppContext } from './context.js';
+
+/** Client ids longer than this are rejected before any lookup, so they get no counter row either. */
+const MAX_COUNTED_CLIENT_ID_LENGTH = 256;
+
+/**
+ * A fixed 15-minute window per client_id, as for login failures. Counters live in the database,
+ * so the limit holds across every Gatehouse process.
+ */
+function clientAuthenticationLimit(context: AppContext): RateLimit {
+  return { name: 'client-auth', maxAttempts: context.config.clientAuthMaxFailures, windowSeconds: 15 * 60 };
+}
+
+/**
+ * Rejects a client_id that failed authentication too often in the current window, before its
+ * secret is checked, so guessing during the pause gains nothing. Costs one read per request.
+ */
+export async function checkClientAuthenticationAllowed(context: AppContext, clientId: string): Promise<void> {
+  if (clientId.length > MAX_COUNTED_CLIENT_ID_LENGTH) return;
+  const now = context.clock.now();
+  const { count, windowEnd } = await countAttempts(context.db, clientAuthenticationLimit(context), clientId, now);
+  if (count >= context.config.clientAuthMaxFailures) {
+    throw new ClientAuthenticationPaused(Math.max(1, Math.ceil((windowEnd - now) / 1000)));
+  }
+}
+
+/** Counts one failed authentication of a client_id; only failures write. */
+export async function countClientAuthenticationFailure(context: AppContext, clientId: string): Promise<void> {
+  if (clientId.length > MAX_COUNTED_CLIENT_ID_LENGTH) return;
+  await reserveAttempt(context.db, clientAuthenticationLimit(context), clientId, context.clock.now());
+}
