@@ -103,6 +103,15 @@ export function installErrorHandlers(app: FastifyInstance, context: AppContext):
   });
 
   app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(app, request.url);
+    if (allowed.length > 0) {
+      // RFC 9110 section 15.5.6: the path exists, so the method is wrong, and Allow lists the right ones.
+      request.log.info({ method: request.method, allowed }, 'method not allowed');
+      reply.header('allow', allowed.join(', '));
+      const error = new MethodNotAllowed(`method ${request.method} is not allowed here, use ${allowed.join(' or ')}`);
+      if (!allowed.includes('GET') || request.headers.accept?.includes('application/json')) return sendJsonError(reply, error);
+      return renderErrorPage(context, reply, { status: 405, title: 'Invalid request', message: error.description, code: error.code });
+    }
     if (request.url.startsWith('/.well-known/') || request.headers.accept?.includes('application/json')) {
       return reply.status(404).send({ error: 'not_found', error_description: 'no such endpoint' });
     }
@@ -112,6 +121,20 @@ export function installErrorHandlers(app: FastifyInstance, context: AppContext):
       message: 'There is no page at this address.',
     });
   });
+}
+
+/** A request to a known path with a method that no route of that path takes. */
+class MethodNotAllowed extends InvalidRequest {
+  override readonly status = 405;
+}
+
+/** Lists the methods Gatehouse routes for the path of `url`. HEAD comes with every GET route. */
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const path = url.split('?')[0] ?? url;
+  const allowed: string[] = [];
+  if (app.hasRoute({ method: 'GET', url: path })) allowed.push('GET', 'HEAD');
+  if (app.hasRoute({ method: 'POST', url: path })) allowed.push('POST');
+  return allowed;
 }
 
 function errorPageTitle(status: number): string {

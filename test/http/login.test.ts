@@ -296,7 +296,8 @@ describe('login', () => {
       const browser = new BrowserSession(gatehouse.app);
       await submitLogin(browser, '/login', user);
       const response = await browser.get('/logout');
-      assert.equal(response.statusCode, 404, 'GET /logout is not a route');
+      assert.equal(response.statusCode, 405, 'GET /logout is not a route');
+      assert.equal(response.headers.allow, 'POST', 'the Allow header names POST');
       assert.equal(await isSignedIn(browser), true, 'the browser stays signed in');
     });
   });
