@@ -60,6 +60,7 @@ function decodeBasicCredentials(encoded: string): { clientId: string; secret: st
     const clientId = decodeURIComponent(decoded.slice(0, separator).replace(/\+/g, ' '));
     const secret = decodeURIComponent(decoded.slice(separator + 1).replace(/\+/g, ' '));
     if (clientId === '' || secret === '') fail('Basic credentials have an empty client id or secret');
+    if (clientId.includes('\u0000') || secret.includes('\u0000')) fail('Basic credentials contain a NUL character');
     return { clientId, secret };
   } catch (error) {
     if (error instanceof InvalidClient) throw error;

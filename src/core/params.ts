@@ -57,6 +57,11 @@ export function entriesOf(source: unknown): Array<[string, string]> {
   }
   const entries: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(source)) {
+    // NUL has no meaning in any OAuth parameter, and PostgreSQL rejects it in text values.
+    const items: unknown[] = Array.isArray(value) ? value : [value];
+    if (name.includes('\u0000') || items.some((item) => typeof item === 'string' && item.includes('\u0000'))) {
+      throw new InvalidRequest(`parameter '${name.replaceAll('\u0000', '')}' must not contain a NUL character`);
+    }
     if (typeof value === 'string') {
       entries.push([name, value]);
     } else if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {

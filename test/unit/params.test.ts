@@ -119,3 +119,23 @@ describe('requireParameter', () => {
     );
   });
 });
+
+describe('entriesOf with NUL characters', () => {
+  const cases: Array<[string, unknown]> = [
+    ['a value', { state: 'a\u0000b' }],
+    ['an array item', { scope: ['profile', 'e\u0000mail'] }],
+    ['a name', { 'sta\u0000te': 'x' }],
+  ];
+  for (const [name, source] of cases) {
+    it(`rejects NUL in ${name}`, () => {
+      assert.throws(
+        () => entriesOf(source),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidRequest, 'the error is InvalidRequest');
+          assert.match(error.description, /must not contain a NUL character/);
+          return true;
+        },
+      );
+    });
+  }
+});
