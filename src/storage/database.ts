@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -68,8 +68,39 @@ function openSqlite(path: string): DatabaseHandle {
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
   const health = new DatabaseHealth();
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }), log: trackHealth(health) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(connection) }),
+    log: trackHealth(health),
+  });
   return { db, kind: 'sqlite', health, close: () => db.destroy() };
+}
+
+/** Distinct SQL texts kept prepared; the oldest is dropped beyond this. */
+const MAX_CACHED_STATEMENTS = 500;
+
+/**
+ * Wraps the connection so that each distinct SQL text is prepared once. Kysely's SQLite driver
+ * calls prepare() for every query, which took 13% of the token endpoint's CPU time (see
+ * docs/benchmarks.md). Sharing a statement is safe because Kysely runs one query at a time on
+ * its single SQLite connection and reads every result completely before releasing it.
+ */
+function withStatementCache(connection: SqliteDatabase.Database): SqliteDialectDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => connection.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = connection.prepare(sql);
+        if (statements.size >= MAX_CACHED_STATEMENTS) {
+          const oldest = statements.keys().next().value;
+          if (oldest !== undefined) statements.delete(oldest);
+        }
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 function openPostgres(url: string, options: DatabaseOptions): DatabaseHandle {
