@@ -90,9 +90,11 @@ export function validateAuthorizationRequest(
   const verifiedClient = checkClient(parameters, client);
   const redirectUri = checkRedirectUri(parameters, verifiedClient);
   const requestedMode = parameters.get('response_mode');
+  const state = parameters.get('state');
   const target: RedirectTarget = {
     redirectUri,
-    state: repeated.includes('state') ? undefined : parameters.get('state'),
+    // An oversized state is rejected below and not echoed, so the error redirect stays small.
+    state: repeated.includes('state') || (state?.length ?? 0) > MAX_PARAMETER_LENGTH ? undefined : state,
     responseMode: requestedMode === 'form_post' && !repeated.includes('response_mode') ? 'form_post' : 'query',
   };
 
