@@ -67,7 +67,7 @@ function findLoginReason(
   if (session === undefined) return 'the user is not logged in';
   if (progress.loggedIn) return undefined;
   if (request.prompt.has('login') || request.prompt.has('select_account')) return 'the client asked for a new login';
-  if (request.maxAge !== undefined && now - session.authTime > request.maxAge * 1000) {
+  if (request.maxAge !== undefined && now - session.authTime >= request.maxAge * 1000) {
     return "the last login is older than 'max_age'";
   }
   if (request.idTokenHintSubject !== undefined && session.userId !== request.idTokenHintSubject) {
