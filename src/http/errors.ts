@@ -128,13 +128,10 @@ class MethodNotAllowed extends InvalidRequest {
   override readonly status = 405;
 }
 
-/** Lists the methods Gatehouse routes for the path of `url`. HEAD comes with every GET route. */
+/** Lists the methods Gatehouse routes for the path of `url`, for the Allow header of a 405. */
 function allowedMethods(app: FastifyInstance, url: string): string[] {
   const path = url.split('?')[0] ?? url;
-  const allowed: string[] = [];
-  if (app.hasRoute({ method: 'GET', url: path })) allowed.push('GET', 'HEAD');
-  if (app.hasRoute({ method: 'POST', url: path })) allowed.push('POST');
-  return allowed;
+  return ['GET', 'HEAD', 'POST'].filter((method) => app.hasRoute({ method: method as 'GET', url: path }));
 }
 
 function errorPageTitle(status: number): string {

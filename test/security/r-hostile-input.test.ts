@@ -159,6 +159,11 @@ describe('hostile input', () => {
         assert.equal(response.statusCode, 405, `${method} ${url}: ${response.statusCode}`);
         assert.ok(typeof response.headers.allow === 'string', `${method} ${url}: an Allow header`);
       }
+      const allowed = String((await gatehouse.app.inject({ method: 'PUT', url })).headers.allow).split(', ');
+      for (const method of allowed) {
+        const response = await gatehouse.app.inject({ method: method as 'GET', url });
+        assert.notEqual(response.statusCode, 405, `${url}: ${method} is listed in Allow, so it is served`);
+      }
     }
   });
 
