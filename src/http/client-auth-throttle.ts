@@ -6,8 +6,9 @@ import type { AppContext } from './context.js';
 const MAX_COUNTED_CLIENT_ID_LENGTH = 256;
 
 /**
- * A fixed 15-minute window per client_id, as for login failures. Counters live in the database,
- * so the limit holds across every Gatehouse process.
+ * A fixed 15-minute window per client_id and client address, as for login failures. Counting per
+ * address as well means a stranger who knows a client_id cannot lock the real client out from
+ * elsewhere. Counters live in the database, so the limit holds across every Gatehouse process.
  */
 function clientAuthenticationLimit(context: AppContext): RateLimit {
   return { name: 'client-auth', maxAttempts: context.config.clientAuthMaxFailures, windowSeconds: 15 * 60 };
@@ -17,17 +18,18 @@ function clientAuthenticationLimit(context: AppContext): RateLimit {
  * Rejects a client_id that failed authentication too often in the current window, before its
  * secret is checked, so guessing during the pause gains nothing. Costs one read per request.
  */
-export async function checkClientAuthenticationAllowed(context: AppContext, clientId: string): Promise<void> {
+export async function checkClientAuthenticationAllowed(context: AppContext, clientId: string, address: string): Promise<void> {
   if (clientId.length > MAX_COUNTED_CLIENT_ID_LENGTH) return;
   const now = context.clock.now();
-  const { count, windowEnd } = await countAttempts(context.db, clientAuthenticationLimit(context), clientId, now);
+  const subject = `${clientId} ${address}`;
+  const { count, windowEnd } = await countAttempts(context.db, clientAuthenticationLimit(context), subject, now);
   if (count >= context.config.clientAuthMaxFailures) {
     throw new ClientAuthenticationPaused(Math.max(1, Math.ceil((windowEnd - now) / 1000)));
   }
 }
 
-/** Counts one failed authentication of a client_id; only failures write. */
-export async function countClientAuthenticationFailure(context: AppContext, clientId: string): Promise<void> {
+/** Counts one failed authentication of a client_id from an address; only failures write. */
+export async function countClientAuthenticationFailure(context: AppContext, clientId: string, address: string): Promise<void> {
   if (clientId.length > MAX_COUNTED_CLIENT_ID_LENGTH) return;
-  await reserveAttempt(context.db, clientAuthenticationLimit(context), clientId, context.clock.now());
+  await reserveAttempt(context.db, clientAuthenticationLimit(context), `${clientId} ${address}`, context.clock.now());
 }

@@ -46,7 +46,7 @@ export async function authenticateClientRequest(
   let presented: PresentedClientCredentials | undefined;
   try {
     presented = extractClientCredentials(request.headers.authorization, parameters);
-    await checkClientAuthenticationAllowed(context, presented.clientId);
+    await checkClientAuthenticationAllowed(context, presented.clientId, request.ip);
     const client =
       presented.clientId.length > MAX_CLIENT_ID_LENGTH ? undefined : await findClient(context.db, presented.clientId);
     return authenticateClient(presented, client);
@@ -54,7 +54,7 @@ export async function authenticateClientRequest(
     if (error instanceof ClientAuthenticationPaused) {
       request.log.warn({ clientId: presented?.clientId }, 'client authentication paused after repeated failures');
     } else if (error instanceof InvalidClient) {
-      await recordAuthenticationFailure(context, presented?.clientId, error);
+      await recordAuthenticationFailure(context, request, presented?.clientId, error);
     }
     throw error;
   }
@@ -66,10 +66,11 @@ export async function authenticateClientRequest(
  */
 export async function recordAuthenticationFailure(
   context: AppContext,
+  request: FastifyRequest,
   presentedId: string | undefined,
   error: InvalidClient,
 ): Promise<void> {
-  if (presentedId !== undefined) await countClientAuthenticationFailure(context, presentedId);
+  if (presentedId !== undefined) await countClientAuthenticationFailure(context, presentedId, request.ip);
   await recordAuditEvent(context.db, {
     type: 'client_authentication_failed',
     clientId: presentedId ?? null,

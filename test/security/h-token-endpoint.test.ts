@@ -306,6 +306,27 @@ describe('token endpoint failure limit', () => {
     assert.equal(resumed.statusCode, 200, `the client works again after the window: ${resumed.body}`);
   });
 
+  it('keeps the pause to the failing address', async () => {
+    const target = await gatehouse.createClient({ name: 'Shared App' });
+    const fromAddress = (secret: string, remoteAddress: string) =>
+      gatehouse.app.inject({
+        method: 'POST',
+        url: '/token',
+        remoteAddress,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuthorization(target.clientId, secret),
+        },
+        payload: 'grant_type=client_credentials',
+      });
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      assertTokenError(await fromAddress('wrong-secret', '127.0.0.71'), 401, 'invalid_client', `failure ${attempt}`);
+    }
+    assertTokenError(await fromAddress(target.secret ?? '', '127.0.0.71'), 429, 'invalid_client', 'the guessing address');
+    const elsewhere = await fromAddress(target.secret ?? '', '127.0.0.72');
+    assert.equal(elsewhere.statusCode, 200, `the client itself, calling from its own address, is not locked out: ${elsewhere.body}`);
+  });
+
   it('counts failures for unknown client ids too', async () => {
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       const response = await postTokenForm(gatehouse, { grant_type: 'client_credentials', client_id: 'made-up-client', client_secret: 'x' });

@@ -55,7 +55,7 @@ async function authenticateCaller(
   let presented: PresentedClientCredentials | undefined;
   try {
     presented = extractClientCredentials(request.headers.authorization, parameters);
-    await checkClientAuthenticationAllowed(context, presented.clientId);
+    await checkClientAuthenticationAllowed(context, presented.clientId, request.ip);
     return await checkCallerCredentials(context, presented);
   } catch (error) {
     if (error instanceof ClientAuthenticationPaused) {
@@ -63,7 +63,7 @@ async function authenticateCaller(
       throw error;
     }
     if (!(error instanceof InvalidClient)) throw error;
-    await recordAuthenticationFailure(context, presented?.clientId, error);
+    await recordAuthenticationFailure(context, request, presented?.clientId, error);
     throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, error.detail, true);
   }
 }
