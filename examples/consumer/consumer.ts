@@ -123,9 +123,35 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );
 
-  app.get('/', (request, reply) => {
-    const connection = readSession(request)?.session.connection;
-    return sendPage(reply, 200, connection === undefined ? renderDisconnectedPage() : renderConnectedPage(connection));
+  app.get('/', async (request, reply) => {
+    const current = readSession(request);
+    const connection = current?.session.connection;
+    if (current === undefined || connection === undefined) return sendPage(reply, 200, renderDisconnectedPage());
+
+    // Each visit asks userinfo again, so the page shows when the user removed the app in Gatehouse.
+    let userinfo;
+    try {
+      userinfo = await gatehouse.readUserinfo(connection);
+    } catch (error) {
+      request.log.warn({ error: describeError(error) }, 'userinfo request failed; showing the last known claims');
+      return sendPage(reply, 200, renderConnectedPage(connection));
+    }
+    if (userinfo === undefined) {
+      request.log.info('Gatehouse rejected the access token; the connection is gone');
+      current.session.connection = undefined;
+      return sendPage(
+        reply,
+        200,
+        renderErrorPage({
+          title: 'Access removed',
+          message:
+            'Gatehouse no longer accepts this app\'s access token: the user removed the app on Gatehouse\'s connected apps page, or the token expired. Connect again to continue.',
+          code: 'invalid_token',
+        }),
+      );
+    }
+    connection.userinfo = userinfo;
+    return sendPage(reply, 200, renderConnectedPage(connection));
   });
 
   app.post('/connect', async (request, reply) => {

@@ -93,7 +93,19 @@ export class GatehouseClient {
     const userinfoResponse = await oauth.userInfoRequest(server, this.client, tokens.access_token, this.requestOptions());
     // The userinfo's sub must be the ID token's (OpenID Connect Core section 5.3.2).
     const userinfo = await oauth.processUserInfoResponse(server, this.client, idTokenClaims.sub, userinfoResponse);
-    return { idToken: tokens.id_token, idTokenClaims, userinfo, scope: tokens.scope };
+    return { accessToken: tokens.access_token, idToken: tokens.id_token, idTokenClaims, userinfo, scope: tokens.scope };
+  }
+
+  /**
+   * Reads userinfo again with the stored access token. Returns the fresh claims, or undefined
+   * when Gatehouse rejects the token (revoked, for example on the connected apps page, or
+   * expired); throws when Gatehouse does not respond.
+   */
+  async readUserinfo(connection: Connection): Promise<oauth.UserInfoResponse | undefined> {
+    const server = await this.discover();
+    const response = await oauth.userInfoRequest(server, this.client, connection.accessToken, this.requestOptions());
+    if (response.status === 401) return undefined;
+    return oauth.processUserInfoResponse(server, this.client, connection.idTokenClaims.sub, response);
   }
 
   /**

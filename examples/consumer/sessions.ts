@@ -11,9 +11,11 @@ export interface PendingAuthorization {
 
 /**
  * The result of a successful sign-in. The consumer keeps the ID token, for id_token_hint when it
- * signs out, but neither the access token nor the refresh token.
+ * signs out, and the access token, to ask userinfo again on each visit and so notice when the user
+ * removed the app in Gatehouse. It keeps no refresh token.
  */
 export interface Connection {
+  accessToken: string;
   /** The ID token as issued, a compact JWS. */
   idToken: string;
   /** The ID token's claims, after oauth4webapi's checks and the signature check against the JWKS. */

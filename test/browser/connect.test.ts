@@ -222,6 +222,21 @@ describe('demo consumer in Chromium', { skip: skipReason, timeout: 120_000 }, ()
     assert.equal(await readClaim(page, 'sub'), alice.id, 'expected the ID token subject to be the user id again');
   });
 
+  it('shows lost access after removal in Gatehouse', async () => {
+    await page.goto(`${gatehouse.baseUrl}/connected-apps`);
+    await assertHeading(page, 'Connected apps', 'expected Gatehouse\'s connected apps page');
+    const app = page.locator('section.connected-app', { hasText: CLIENT_NAME });
+    await app.getByRole('button', { name: 'Remove access' }).click();
+    await page.waitForURL(`${gatehouse.baseUrl}/connected-apps/revoke`);
+    assert.match(await page.getByRole('status').innerText(), /no longer has access/, 'expected Gatehouse to confirm the removal');
+
+    await page.goto(consumer.url);
+    await assertHeading(page, 'Access removed', 'expected the consumer to notice that its token was revoked');
+    assert.equal(await page.locator('#error-code').innerText(), 'invalid_token', 'expected the userinfo error code');
+    await page.goto(consumer.url);
+    await assertHeading(page, 'Not connected', 'expected the consumer to forget the revoked connection');
+  });
+
   it('shows access_denied after Deny', async () => {
     const otherContext = await browser.newContext();
     otherContext.setDefaultTimeout(15_000);
