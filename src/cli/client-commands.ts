@@ -71,7 +71,7 @@ export function parseClientRegistration(
   if (!isSigningAlgorithm(idTokenAlg)) {
     throw new CliError(`unsupported --id-token-signed-response-alg '${idTokenAlg}': use ${SIGNING_ALGORITHMS.join(', ')}`);
   }
-  const grantTypes = (options['grant-type'] ?? defaultGrantTypes(isPublic)) as GrantType[];
+  const grantTypes = (options['grant-type'] ?? defaultGrantTypes()) as GrantType[];
   for (const grantType of grantTypes) {
     if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
       throw new CliError(`unsupported --grant-type '${grantType}': use ${GRANT_TYPES.join(', ')}`);
@@ -109,8 +109,12 @@ export function parseClientRegistration(
   };
 }
 
-function defaultGrantTypes(isPublic: boolean): GrantType[] {
-  return isPublic ? ['authorization_code', 'refresh_token'] : ['authorization_code', 'refresh_token', 'client_credentials'];
+/**
+ * Without --grant-type a client gets the authorization code and refresh token grants only; the
+ * client credentials and device grants must be asked for, so no client acts for itself by accident.
+ */
+function defaultGrantTypes(): GrantType[] {
+  return ['authorization_code', 'refresh_token'];
 }
 
 async function createClient(args: string[]): Promise<number> {

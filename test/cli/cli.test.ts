@@ -122,6 +122,15 @@ describe('gatehouse CLI', () => {
     assert.doesNotMatch(list.stdout, new RegExp(String(created.client_secret)), 'the list never shows the secret');
   });
 
+  it('grants only the code flow by default', async () => {
+    const result = await runCli(['client', 'create', '--name', 'Default Grants', '--redirect-uri', 'https://grants.example.com/cb', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const { client_id: clientId } = JSON.parse(result.stdout) as { client_id: string };
+    const list = JSON.parse((await runCli(['client', 'list', '--json'])).stdout) as Array<{ client_id: string; grant_types: string[] }>;
+    const listed = list.find((client) => client.client_id === clientId);
+    assert.deepEqual(listed?.grant_types, ['authorization_code', 'refresh_token'], 'client_credentials must be asked for');
+  });
+
   it('creates a public client without secret', async () => {
     const result = await runCli([
       'client',
@@ -164,7 +173,12 @@ describe('gatehouse CLI', () => {
 
   it('creates credentials the server accepts', async () => {
     const created = JSON.parse(
-      (await runCli(['client', 'create', '--name', 'Service', '--redirect-uri', 'https://service.example.com/cb', '--json']))
+      (
+        await runCli([
+          'client', 'create', '--name', 'Service', '--redirect-uri', 'https://service.example.com/cb',
+          '--grant-type', 'authorization_code', '--grant-type', 'client_credentials', '--json',
+        ])
+      )
         .stdout,
     ) as { client_id: string; client_secret: string };
 
@@ -192,6 +206,11 @@ describe('gatehouse CLI', () => {
         password: 'correct horse battery staple',
       });
       assert.equal(login.statusCode, 303, 'the piped password signs the user in');
+
+      const changed = await runCli(['user', 'set-password', '--username', 'alice', '--password-stdin'], 'a new long passphrase\n');
+      assert.equal(changed.code, 0, changed.stderr);
+      const home = await browser.get('/');
+      assert.doesNotMatch(home.body, /sign out|Sign out/, 'the session opened with the old password has ended');
     } finally {
       await gatehouse.close();
     }

@@ -142,7 +142,8 @@ describe('token lifecycle CLI', () => {
 
     const result = await runCli([
       'client', 'create', '--name', 'Photo Printer', '--redirect-uri', 'https://photos.example.com/callback',
-      '--scope', 'profile api:read', '--access-token-format', 'jwt', '--resource', AUDIENCE, '--json',
+      '--scope', 'profile api:read', '--access-token-format', 'jwt', '--resource', AUDIENCE,
+      '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--grant-type', 'client_credentials', '--json',
     ]);
     assert.equal(result.code, 0, result.stderr);
     client = JSON.parse(result.stdout);
