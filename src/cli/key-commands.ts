@@ -66,6 +66,9 @@ async function rotateKey(args: string[]): Promise<number> {
     return keys.rotate(alg, retentionSeconds);
   });
   if (options.json === true) console.log(JSON.stringify({ kid, alg, previous_key_published_for_seconds: retentionSeconds }));
-  else console.log(`new active ${alg} key ${kid}; the previous key stays in the JWKS for ${retentionSeconds} s`);
+  else {
+    console.log(`new active ${alg} key ${kid}; the previous key stays in the JWKS for ${retentionSeconds} s`);
+    console.log('(from the token lifetimes in this shell: run keys rotate with the same GATEHOUSE_* settings as the server)');
+  }
   return 0;
 }

@@ -161,9 +161,15 @@ function checkClient(parameters: Parameters, client: Client | undefined): Client
       undefined,
     );
   }
-  if (client === undefined || client.disabled) {
+  if (client === undefined) {
     throw new AuthorizationRequestError(
       new UntrustedAuthorizationRequest("'client_id' does not name a registered client"),
+      undefined,
+    );
+  }
+  if (client.disabled) {
+    throw new AuthorizationRequestError(
+      new UntrustedAuthorizationRequest('the client is disabled; ask its operator to enable it'),
       undefined,
     );
   }

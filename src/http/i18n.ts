@@ -61,6 +61,7 @@ const ENGLISH = {
   'logout.question': 'Do you want to sign out of Gatehouse?',
   'logout.client_asks': '{client} asks you to sign out.',
   'logout.confirm': 'Sign out',
+  'logout.stay': 'Stay signed in',
   'logout.done': 'You are signed out.',
   'form_post.title': 'Continue',
   'form_post.explanation': 'Your browser did not continue automatically. Select Continue to return to the app.',
@@ -71,7 +72,7 @@ export type MessageKey = keyof typeof ENGLISH;
 
 const GERMAN: Record<MessageKey, string> = {
   'login.title': 'Anmelden',
-  'login.continue_to': 'um fortzufahren zu',
+  'login.continue_to': 'weiter zu',
   'login.username': 'Benutzername',
   'login.password': 'Passwort',
   'login.submit': 'Anmelden',
@@ -128,6 +129,7 @@ const GERMAN: Record<MessageKey, string> = {
   'logout.question': 'Möchten Sie sich von Gatehouse abmelden?',
   'logout.client_asks': '{client} bittet Sie, sich abzumelden.',
   'logout.confirm': 'Abmelden',
+  'logout.stay': 'Angemeldet bleiben',
   'logout.done': 'Sie sind abgemeldet.',
   'form_post.title': 'Weiter',
   'form_post.explanation':

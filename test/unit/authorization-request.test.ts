@@ -110,7 +110,7 @@ describe('validateAuthorizationRequest', () => {
         name: 'disabled client',
         entries: entriesFor(),
         client: confidentialClient({ disabled: true }),
-        message: /does not name a registered client/,
+        message: /the client is disabled/,
       },
       {
         name: 'unregistered redirect_uri',

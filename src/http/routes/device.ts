@@ -62,6 +62,12 @@ function renderEntry(
   current: CurrentSession,
   form: { userCode: string; error: MessageKey | undefined; status: number },
 ): FastifyReply {
+  // The wrong-code limit counts in fixed windows; the end of the current one is when to retry.
+  if (form.status === 429) {
+    const windowMs = USER_CODE_RATE_LIMIT.windowSeconds * 1000;
+    const now = context.clock.now();
+    reply.header('retry-after', String(Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000))));
+  }
   return context.views.render(
     reply,
     'device',
