@@ -110,6 +110,6 @@ async function setPassword(args: string[]): Promise<number> {
     if (user === undefined) throw new CliError(`no user named '${username}'`);
     await updateUserPassword(db, user.id, passwordHash, Date.now());
   });
-  console.log(`password of '${username}' changed`);
+  console.log(`password of '${username}' changed; the user's login sessions have ended`);
   return 0;
 }

@@ -49,13 +49,21 @@ export function listUsers(db: Kysely<Database>): Promise<UserRow[]> {
   return db.selectFrom('users').selectAll().orderBy('username').execute();
 }
 
+/**
+ * Replaces a user's password hash and ends every login session of the user in one transaction,
+ * so a session opened with the old password does not outlive it. Tokens already issued to apps
+ * stay valid; the connected apps page or `grant revoke` withdraws those.
+ */
 export async function updateUserPassword(
   db: Kysely<Database>,
   userId: string,
   passwordHash: string,
   now: number,
 ): Promise<void> {
-  await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
+    await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+  });
 }
 
 export function toUserProfile(row: UserRow): UserProfile {
