@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { browserSkipReason, CHROMIUM_PATH, launchChromium } from '../support/chromium.js';
 import { startConsumer, type Consumer } from '../../examples/consumer/consumer.js';
 import { BUILTIN_SCOPES } from '../../src/core/scope.js';
 import { findFreePort, startTestGatehouse, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
 
-/** Debian's Chromium package. playwright-core comes without a browser and the tests do not download one. */
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const browserRequired = process.env.GATEHOUSE_REQUIRE_BROWSER === '1';
-const skipReason =
-  existsSync(CHROMIUM_PATH) || browserRequired
-    ? false
-    : `${CHROMIUM_PATH} is missing: install Debian's chromium package, or set GATEHOUSE_REQUIRE_BROWSER=1 to fail instead`;
-if (skipReason !== false) console.log(`SKIPPED: the browser tests (${skipReason})`);
+const skipReason = browserSkipReason('the browser tests');
 
 const CLIENT_NAME = "Lena's Photo Album";
 const SESSION_COOKIE = 'gatehouse_session';
@@ -69,7 +53,7 @@ describe('demo consumer in Chromium', { skip: skipReason, timeout: 120_000 }, ()
       'expected the consumer to use the registered post-logout redirect URI',
     );
 
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
     context = await browser.newContext();
     context.setDefaultTimeout(15_000);
     page = await context.newPage();

@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { browserSkipReason, CHROMIUM_PATH, launchChromium } from '../support/chromium.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../src/core/client.js';
 import { startTestGatehouse, type TestClient, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
 
-/** Debian's Chromium package. playwright-core comes without a browser and the tests do not download one. */
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const browserRequired = process.env.GATEHOUSE_REQUIRE_BROWSER === '1';
-const skipReason =
-  existsSync(CHROMIUM_PATH) || browserRequired
-    ? false
-    : `${CHROMIUM_PATH} is missing: install Debian's chromium package, or set GATEHOUSE_REQUIRE_BROWSER=1 to fail instead`;
-if (skipReason !== false) console.log(`SKIPPED: the device flow browser tests (${skipReason})`);
+const skipReason = browserSkipReason('the device flow browser tests');
 
 const CLIENT_NAME = 'Living Room TV';
 
@@ -69,7 +53,7 @@ describe('device flow in Chromium', { skip: skipReason, timeout: 120_000 }, () =
       redirectUris: ['http://127.0.0.1/callback'],
       grantTypes: [DEVICE_CODE_GRANT_TYPE],
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -4,20 +4,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { browserSkipReason, CHROMIUM_PATH, launchChromium } from '../support/chromium.js';
 import { BrowserSession, formValue, locationOf } from '../support/browser-session.js';
 import { authorizeUrlFor, startSecurityFixtures, type SecurityFixtures } from '../support/authorization-fixtures.js';
 import { submitLogin } from '../support/flows.js';
 
 /** Debian's Chromium package; playwright-core brings no browser of its own. */
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'];
-const browserRequired = process.env.GATEHOUSE_REQUIRE_BROWSER === '1';
-const skipReason =
-  existsSync(CHROMIUM_PATH) || browserRequired
-    ? false
-    : `${CHROMIUM_PATH} is missing: install Debian's chromium package, or set GATEHOUSE_REQUIRE_BROWSER=1 to fail instead`;
-if (skipReason !== false) console.log(`SKIPPED: the framing test in Chromium (${skipReason})`);
+const skipReason = browserSkipReason('the framing test in Chromium');
 
 type Page = { label: string; response: LightMyRequestResponse };
 
@@ -152,7 +146,7 @@ describe('framing in Chromium', { skip: skipReason, timeout: 60_000 }, () => {
     });
     await new Promise<void>((resolve) => framer.listen(0, '127.0.0.1', resolve));
     framerOrigin = `http://127.0.0.1:${(framer.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   });
 
   after(async () => {
