@@ -149,12 +149,18 @@ export class KyselyTokenStore implements TokenStore {
       .where('used_at', 'is', null)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', now)
-      .where('family_id', 'in', (query) =>
-        query
-          .selectFrom('token_families')
-          .select('id')
-          .where('revoked_at', 'is', null)
-          .where('expires_at', '>', now),
+      // A correlated EXISTS reads one family by its key. SQLite ran the former
+      // `family_id IN (SELECT id FROM token_families ...)` by collecting every live family first,
+      // so each refresh took longer the more families were stored.
+      .where((expression) =>
+        expression.exists(
+          expression
+            .selectFrom('token_families')
+            .select('token_families.id')
+            .whereRef('token_families.id', '=', 'refresh_tokens.family_id')
+            .where('token_families.revoked_at', 'is', null)
+            .where('token_families.expires_at', '>', now),
+        ),
       )
       .returningAll()
       .executeTakeFirst();
