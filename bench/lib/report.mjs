@@ -13,6 +13,7 @@ const format = {
   mib: (bytes) => (Number.isFinite(bytes) ? (bytes / MIB).toFixed(0) : '–'),
   ratio: (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–'),
   percent: (value) => (Number.isFinite(value) ? `${(value * 100).toFixed(0)}%` : '–'),
+  signedPercent: (value) => (Number.isFinite(value) ? `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(0)}%` : '–'),
 };
 
 function findRow(rows, server, caseName, database) {
@@ -25,7 +26,7 @@ function comparisons(rows, row) {
   if (row.group === 'scale') {
     const [kind] = row.database.split(',');
     const empty = findRow(rows, 'Gatehouse', row.case, kind);
-    if (empty !== undefined) parts.push(`${format.percent(row.rps / empty.rps - 1)} vs empty database`);
+    if (empty !== undefined) parts.push(`${format.signedPercent(row.rps / empty.rps - 1)} rate vs almost empty database`);
     return parts.join(', ');
   }
   const peer = findRow(rows, PEER, row.case);
@@ -84,7 +85,11 @@ export function evaluateTargets(rows) {
       const seeded = findRow(rows, 'Gatehouse', caseName, `${kind}, 1M tokens`);
       if (empty === undefined || seeded === undefined) continue;
       const cost = 1 - seeded.rps / empty.rps;
-      check(cost < 0.15, `${kind}, ${caseName} with 1M tokens and 100k users: ${format.percent(cost)} slower than on an almost empty database (target < 15%)`);
+      const change = cost > 0 ? `${format.percent(cost)} slower` : `${format.percent(-cost)} faster`;
+      check(
+        cost < 0.15,
+        `${kind}, ${caseName} with 1M tokens and 100k users: ${format.rate(seeded.rps)} vs ${format.rate(empty.rps)}/s on an almost empty database, ${change} (target: less than 15% slower)`,
+      );
     }
     const idle = rows.find((row) => row.idleRss !== undefined && row.database === kind);
     if (idle !== undefined) check(idle.idleRss < 100 * MIB, `${kind}: idle RSS ${format.mib(idle.idleRss)} MiB after start (target < 100 MiB)`);
