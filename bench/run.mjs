@@ -52,7 +52,7 @@ const LOGINS_PER_SECOND = 10;
 const serverScript = (name) => fileURLToPath(new URL(`./servers/${name}`, import.meta.url));
 const log = (message) => console.error(message);
 
-/** Databases to drop at the end, also after an error or Ctrl-C. */
+/** Databases to drop and folders to delete at the end, also after an error or Ctrl-C. */
 const cleanups = [];
 /** Every measured row, in the order the table prints them. */
 const rows = [];
@@ -284,6 +284,15 @@ function describeMachine() {
 
 async function main() {
   const workFolder = mkdtempSync(join(tmpdir(), 'gatehouse-bench-run-'));
+  // The folder contains the event loop reports, and with --profile the CPU profiles, which are kept.
+  const removeWorkFolder = async () => {
+    if (!flags.profile) rmSync(workFolder, { recursive: true, force: true });
+  };
+  cleanups.push(removeWorkFolder);
+  await runAll(workFolder);
+}
+
+async function runAll(workFolder) {
   const started = Date.now();
   log(`machine: ${describeMachine()}`);
   log(`settings: warm-up ${SETTINGS.warmupSeconds} s, ${SETTINGS.runs} runs of ${SETTINGS.runSeconds} s, ${CONNECTIONS} connections`);
@@ -306,14 +315,12 @@ async function main() {
     for (const file of readdirSync(folder)) {
       console.log(`\nCPU profile ${join(folder, file)}\n${summarizeProfile(join(folder, file), 25)}`);
     }
-  } else {
-    rmSync(workFolder, { recursive: true, force: true });
   }
 }
 
 async function cleanUp() {
   await stopAllServers();
-  for (const drop of cleanups.splice(0)) await drop().catch((error) => log(`could not drop a benchmark database: ${error.message}`));
+  for (const drop of cleanups.splice(0)) await drop().catch((error) => log(`cleanup failed: ${error.message}`));
 }
 
 process.once('SIGINT', () => {
