@@ -71,6 +71,8 @@ export const CONFIGURATION_VARIABLES = {
     .string()
     .default('')
     .refine(areOrigins, 'must be a comma-separated list of origins such as https://app.example.com'),
+  /** Introspections per minute by one caller that may answer active:false before the caller pauses. */
+  GATEHOUSE_INTROSPECTION_MAX_INACTIVE: wholeNumber(1, 1_000_000).default(300),
   /** Require PKCE (S256) from confidential clients too. Public clients always need it. */
   GATEHOUSE_REQUIRE_PKCE: booleanFlag.default(true),
   /** Accept http:// redirect URIs on hosts other than loopback. Development only. */
@@ -98,6 +100,7 @@ export interface Configuration {
   clientAuthMaxFailures: number;
   trustedProxies: number;
   corsOrigins: string[];
+  introspectionMaxInactive: number;
   requirePkce: boolean;
   allowInsecureRedirectUris: boolean;
   /** True when the issuer is https: cookies get Secure and the __Host- prefix, and HSTS is sent. */
@@ -143,6 +146,7 @@ export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env):
     clientAuthMaxFailures: raw.GATEHOUSE_CLIENT_AUTH_MAX_FAILURES,
     trustedProxies: raw.GATEHOUSE_TRUSTED_PROXIES,
     corsOrigins: splitList(raw.GATEHOUSE_CORS_ORIGINS),
+    introspectionMaxInactive: raw.GATEHOUSE_INTROSPECTION_MAX_INACTIVE,
     requirePkce: raw.GATEHOUSE_REQUIRE_PKCE,
     allowInsecureRedirectUris: raw.GATEHOUSE_ALLOW_INSECURE_REDIRECT_URIS,
     secureCookies: raw.GATEHOUSE_ISSUER.startsWith('https://'),

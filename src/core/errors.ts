@@ -51,6 +51,19 @@ export class ClientAuthenticationPaused extends InvalidClient {
   }
 }
 
+/**
+ * Too many introspections of inactive or unknown tokens from one caller: the caller is probing
+ * for valid tokens (RFC 7662 section 4). RFC 8628 names this answer slow_down.
+ */
+export class IntrospectionPaused extends OAuthError {
+  readonly code = 'slow_down';
+  override readonly status: number = 429;
+
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many introspections of inactive tokens, retry later', `caller paused for ${retryAfterSeconds} s`);
+  }
+}
+
 export class InvalidGrant extends OAuthError {
   readonly code = 'invalid_grant';
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ClientAuthenticationPaused,
+  IntrospectionPaused,
   InvalidClient,
   InvalidRequest,
   OAuthError,
@@ -16,7 +17,9 @@ export function sendJsonError(reply: FastifyReply, error: OAuthError): FastifyRe
   if (error instanceof InvalidClient && error.usedBasicAuthentication) {
     reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"');
   }
-  if (error instanceof ClientAuthenticationPaused) reply.header('retry-after', String(error.retryAfterSeconds));
+  if (error instanceof ClientAuthenticationPaused || error instanceof IntrospectionPaused) {
+    reply.header('retry-after', String(error.retryAfterSeconds));
+  }
   return reply
     .status(error.status)
     .header('cache-control', 'no-store')

@@ -5,18 +5,32 @@ import {
   extractClientCredentials,
   type PresentedClientCredentials,
 } from '../../core/client-authentication.js';
-import { ClientAuthenticationPaused, InvalidClient, InvalidRequest } from '../../core/errors.js';
+import { ClientAuthenticationPaused, IntrospectionPaused, InvalidClient, InvalidRequest } from '../../core/errors.js';
 import { buildIntrospectionResponse, lookupOrder, type IntrospectionCaller } from '../../core/introspection.js';
 import { requireParameter, type Parameters } from '../../core/params.js';
 import { RESOURCE_SERVER_ID_PREFIX } from '../../core/resource-indicator.js';
 import { hashSecret, secretMatchesHash } from '../../core/secrets.js';
 import { findClient } from '../../storage/clients.js';
+import { countAttempts, reserveAttempt, type RateLimit } from '../../storage/rate-limits.js';
 import { findResourceServer } from '../../storage/resource-servers.js';
 import { checkClientAuthenticationAllowed } from '../client-auth-throttle.js';
 import { readEndpointForm, recordAuthenticationFailure } from '../client-request.js';
 import type { AppContext } from '../context.js';
 
 const MAX_CALLER_ID_LENGTH = 256;
+
+/**
+ * Introspections that answer active:false, counted per caller in one-minute windows. A resource
+ * server mostly asks about tokens its clients really hold, so many misses mean it is probing for
+ * valid tokens (RFC 7662 section 4).
+ */
+function inactiveLimit(context: AppContext): RateLimit {
+  return { name: 'introspection-inactive', maxAttempts: context.config.introspectionMaxInactive, windowSeconds: 60 };
+}
+
+function callerKeyOf(caller: IntrospectionCaller): string {
+  return caller.kind === 'client' ? `client ${caller.clientId}` : `resource ${caller.audience}`;
+}
 
 /**
  * Registers the introspection endpoint (RFC 7662). Only a registered resource server or a confidential
@@ -35,8 +49,16 @@ async function introspect(context: AppContext, request: FastifyRequest, reply: F
   const hint = parameters.get('token_type_hint');
 
   const now = context.clock.now();
+  const callerKey = callerKeyOf(caller);
+  const misses = await countAttempts(context.db, inactiveLimit(context), callerKey, now);
+  if (misses.count >= context.config.introspectionMaxInactive) {
+    request.log.warn({ caller }, 'introspection paused after many inactive tokens');
+    throw new IntrospectionPaused(Math.max(1, Math.ceil((misses.windowEnd - now) / 1000)));
+  }
+
   const details = await context.tokens.findTokenDetails(hashSecret(token), lookupOrder(hint), now);
   const response = buildIntrospectionResponse(details, caller, context.config.issuer, now);
+  if (!response.active) await reserveAttempt(context.db, inactiveLimit(context), callerKey, now);
   request.log.info({ caller, active: response.active }, 'introspection request');
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
 }
