@@ -8,6 +8,7 @@ import {
 import type { NewTokenFamily } from '../core/token-store.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { Database } from './schema.js';
+import { findFamilyExpiry } from './token-families.js';
 
 export interface NewDeviceAuthorization {
   deviceCodeHash: string;
@@ -197,16 +198,12 @@ export class KyselyDeviceAuthorizationStore implements DeviceAuthorizationStore 
     if (consumed === undefined || consumed.user_id === null || consumed.family_id === null || consumed.auth_time === null) {
       return { outcome: 'invalid', reason: 'device code already used or withdrawn' };
     }
-    const family = await this.db
-      .selectFrom('token_families')
-      .select('expires_at')
-      .where('id', '=', consumed.family_id)
-      .executeTakeFirstOrThrow();
+    const familyExpiresAt = await findFamilyExpiry(this.db, consumed.family_id);
     return {
       outcome: 'approved',
       authorization: {
         familyId: consumed.family_id,
-        familyExpiresAt: family.expires_at,
+        familyExpiresAt,
         userId: consumed.user_id,
         authTime: consumed.auth_time,
         scopes: parseStringList(consumed.scopes),

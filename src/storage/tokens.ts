@@ -11,6 +11,7 @@ import { deserializeClaimsRequest, serializeClaimsRequest, type ClaimsRequest } 
 import { recordAuditEvent } from './audit-events.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { Database } from './schema.js';
+import { findFamilyExpiry } from './token-families.js';
 
 export interface NewAuthorizationCode {
   codeHash: string;
@@ -94,11 +95,7 @@ export class KyselyTokenStore implements TokenStore {
       return earlier === undefined ? { outcome: 'unknown' } : { outcome: 'replayed', familyId: earlier.family_id };
     }
 
-    const family = await this.db
-      .selectFrom('token_families')
-      .select('expires_at')
-      .where('id', '=', consumed.family_id)
-      .executeTakeFirstOrThrow();
+    const familyExpiresAt = await findFamilyExpiry(this.db, consumed.family_id);
     return {
       outcome: 'redeemed',
       code: {
@@ -113,7 +110,7 @@ export class KyselyTokenStore implements TokenStore {
         claims: deserializeClaimsRequest(consumed.claims),
         authTime: consumed.auth_time,
         expiresAt: consumed.expires_at,
-        familyExpiresAt: family.expires_at,
+        familyExpiresAt,
         resource: consumed.resource,
       },
     };
@@ -167,11 +164,7 @@ export class KyselyTokenStore implements TokenStore {
 
     if (used === undefined) return this.explainUnusableRefreshToken(tokenHash, clientId, now);
 
-    const family = await this.db
-      .selectFrom('token_families')
-      .select('expires_at')
-      .where('id', '=', used.family_id)
-      .executeTakeFirstOrThrow();
+    const familyExpiresAt = await findFamilyExpiry(this.db, used.family_id);
     return {
       outcome: 'rotated',
       token: {
@@ -180,7 +173,7 @@ export class KyselyTokenStore implements TokenStore {
         userId: used.user_id,
         scopes: parseStringList(used.scopes),
         expiresAt: used.expires_at,
-        familyExpiresAt: family.expires_at,
+        familyExpiresAt,
         authTime: used.auth_time,
         claims: deserializeClaimsRequest(used.claims),
         resource: used.resource,
