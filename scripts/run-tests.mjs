@@ -2,7 +2,7 @@
 // Runs the compiled test files with Node's test runner, once per database.
 //
 // GATEHOUSE_TEST_DATABASES      comma-separated list of sqlite and postgres (default: both)
-// GATEHOUSE_REQUIRE_POSTGRES=1  fail instead of skipping when PostgreSQL does not answer
+// GATEHOUSE_REQUIRE_POSTGRES=1  fail instead of skipping when PostgreSQL does not respond
 // GATEHOUSE_REQUIRE_BROWSER=1   make the browser tests fail instead of skipping without Chromium
 // GATEHOUSE_TEST_POSTGRES_URL   admin connection for creating test databases
 //                               (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -33,7 +33,7 @@ async function postgresAnswers(url) {
     await client.query('SELECT 1');
     return true;
   } catch (error) {
-    console.error(`PostgreSQL at ${url} does not answer: ${error.message}`);
+    console.error(`PostgreSQL at ${url} does not respond: ${error.message}`);
     return false;
   } finally {
     await client.end().catch(() => {});
@@ -62,7 +62,7 @@ for (const database of databases) {
       failed = true;
       continue;
     }
-    console.log('SKIPPED: the PostgreSQL run (no server answers; set GATEHOUSE_TEST_POSTGRES_URL)');
+    console.log('SKIPPED: the PostgreSQL run (no server responds; set GATEHOUSE_TEST_POSTGRES_URL)');
     continue;
   }
 

@@ -8,7 +8,7 @@ const booleanFlag = z
   .string()
   .refine((value) => ['true', 'false', '1', '0'].includes(value), 'must be true, false, 1 or 0')
   .transform((value) => value === 'true' || value === '1');
-/** A decimal whole number from minimum to maximum; rejects blanks, exponents and hexadecimal. */
+/** Builds a schema for a decimal whole number from minimum to maximum, rejecting blanks, exponents and hexadecimal. */
 function wholeNumber(minimum: number, maximum: number) {
   return z
     .string()
@@ -71,7 +71,7 @@ export const CONFIGURATION_VARIABLES = {
     .string()
     .default('')
     .refine(areOrigins, 'must be a comma-separated list of origins such as https://app.example.com'),
-  /** Introspections per minute by one caller that may answer active:false before the caller pauses. */
+  /** Introspections per minute by one caller that may return active:false before the caller pauses. */
   GATEHOUSE_INTROSPECTION_MAX_INACTIVE: wholeNumber(1, 1_000_000).default(300),
   /** Require PKCE (S256) from confidential clients too. Public clients always need it. */
   GATEHOUSE_REQUIRE_PKCE: booleanFlag.default(true),

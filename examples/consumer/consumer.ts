@@ -128,7 +128,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     const connection = current?.session.connection;
     if (current === undefined || connection === undefined) return sendPage(reply, 200, renderDisconnectedPage());
 
-    // Each visit asks userinfo again, so the page shows when the user removed the app in Gatehouse.
+    // Each visit requests userinfo again, so the page shows when the user removed the app in Gatehouse.
     let userinfo;
     try {
       userinfo = await gatehouse.readUserinfo(connection);

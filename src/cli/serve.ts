@@ -46,13 +46,14 @@ export async function runServe(args: string[]): Promise<number> {
 
 /**
  * Warns when the issuer names localhost on another port than the server listens on: clients would
- * then call an address where nothing answers. Behind a proxy the two differ on purpose, so the
+ * then call an address where nothing listens. Behind a proxy the two differ on purpose, so the
  * check covers loopback issuers only.
  */
 function warnOnIssuerPortMismatch(log: { warn(object: object, message: string): void }, issuer: string, port: number): void {
   const url = new URL(issuer);
   if (!['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return;
-  const issuerPort = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  const defaultPort = url.protocol === 'https:' ? 443 : 80;
+  const issuerPort = url.port === '' ? defaultPort : Number(url.port);
   if (issuerPort !== port) {
     log.warn(
       { issuer, port },

@@ -24,7 +24,7 @@ export const MAX_PARAMETER_LENGTH = 4096;
 export const PROMPT_VALUES = ['none', 'login', 'consent', 'select_account'] as const;
 export type Prompt = (typeof PROMPT_VALUES)[number];
 
-/** How the authorization response reaches the client: query parameters or an HTML form POST. */
+/** Delivery modes of the authorization response: query parameters or an HTML form POST. */
 export const RESPONSE_MODES = ['query', 'form_post'] as const;
 export type ResponseMode = (typeof RESPONSE_MODES)[number];
 
@@ -143,7 +143,7 @@ export function validateAuthorizationRequest(
   }
 }
 
-/** A repeated client_id or redirect_uri leaves no verified place to send the error to. */
+/** Rejects a repeated client_id or redirect_uri, which leaves no verified place to send the error to. */
 function checkUntrustedRepeats(repeated: readonly string[]): void {
   const untrusted = repeated.filter((name) => name === 'client_id' || name === 'redirect_uri');
   if (untrusted.length > 0) {

@@ -1,6 +1,6 @@
 import type { SigningAlgorithm } from './oidc/algorithms.js';
 
-/** A registered client as the protocol core sees it. */
+/** A registered client, with the fields the protocol core uses. */
 export interface Client {
   id: string;
   name: string;
@@ -13,7 +13,7 @@ export interface Client {
   /** PKCE (S256) is required for this client's authorization requests. Always true for public clients. */
   requirePkce: boolean;
   disabled: boolean;
-  /** Where RP-initiated logout may send the browser afterwards; matched exactly. */
+  /** Addresses that RP-initiated logout may send the browser to afterwards, matched exactly. */
   postLogoutRedirectUris: string[];
   idTokenSignedResponseAlg: SigningAlgorithm;
   /** The format of access tokens issued to this client, unless the resource server sets one. */

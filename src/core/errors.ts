@@ -53,7 +53,7 @@ export class ClientAuthenticationPaused extends InvalidClient {
 
 /**
  * Too many introspections of inactive or unknown tokens from one caller: the caller is probing
- * for valid tokens (RFC 7662 section 4). RFC 8628 names this answer slow_down.
+ * for valid tokens (RFC 7662 section 4). RFC 8628 names this error slow_down.
  */
 export class IntrospectionPaused extends OAuthError {
   readonly code = 'slow_down';

@@ -77,7 +77,7 @@ function findLoginReason(
 }
 
 /**
- * Whether a remembered authorization may skip the consent page for this client and redirect URI.
+ * Returns whether a remembered authorization may skip the consent page for this client and redirect URI.
  * A public client's identity rests on its redirect URI alone (RFC 8252 section 8.6). An https
  * redirect URI proves the host, but any app on the device can listen on a loopback port or claim
  * a private-use scheme, so those clients see the consent page every time.

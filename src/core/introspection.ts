@@ -2,7 +2,7 @@ import { formatScope } from './scope.js';
 
 export type TokenKind = 'access_token' | 'refresh_token';
 
-/** What storage knows about a token, for introspection and revocation. */
+/** Stored facts about a token, for introspection and revocation. */
 export interface TokenDetails {
   kind: TokenKind;
   clientId: string;
@@ -21,7 +21,7 @@ export interface TokenDetails {
   usable: boolean;
 }
 
-/** Who asks: a client may see only its own tokens, a resource server only access tokens for its audience. */
+/** The caller: a client may see only its own tokens, a resource server only access tokens for its audience. */
 export type IntrospectionCaller =
   | { kind: 'client'; clientId: string }
   | { kind: 'resource_server'; audience: string };

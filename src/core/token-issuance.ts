@@ -5,7 +5,7 @@ import { generateId, generateSecret, hashSecret } from './secrets.js';
 import type { ClaimsRequest } from './oidc/claims.js';
 import type { TokenStore } from './token-store.js';
 
-/** What an ID token is built from; the issuer port signs it with the server's keys. */
+/** Inputs of an ID token, which the issuer port signs with the server's keys. */
 export interface IdTokenRequest {
   clientId: string;
   userId: string;

@@ -80,7 +80,7 @@ async function checkResourceRegistered(context: AppContext, authorization: Autho
   }
 }
 
-/** The remembered scopes that may skip the consent page, or undefined when none may. */
+/** Returns the remembered scopes that may skip the consent page, or undefined when none may. */
 async function findReusableGrant(
   context: AppContext,
   authorization: AuthorizationRequest,

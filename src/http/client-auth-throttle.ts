@@ -7,7 +7,7 @@ const MAX_COUNTED_CLIENT_ID_LENGTH = 256;
 
 /**
  * A fixed 15-minute window per client_id and client address, as for login failures. Counting per
- * address as well means a stranger who knows a client_id cannot lock the real client out from
+ * address as well means a stranger who has a client_id cannot lock the real client out from
  * elsewhere. Counters live in the database, so the limit holds across every Gatehouse process.
  */
 function clientAuthenticationLimit(context: AppContext): RateLimit {

@@ -40,7 +40,7 @@ export interface ActiveAccessToken {
   resource: string | null;
 }
 
-/** What a revocation request did; the endpoint answers 200 in every case (RFC 7009 section 2.2). */
+/** What a revocation request did; the endpoint returns 200 in every case (RFC 7009 section 2.2). */
 export type RevocationOutcome =
   | { outcome: 'revoked'; kind: TokenKind }
   | { outcome: 'not_found' }

@@ -13,7 +13,7 @@ import { describeScope, type Translate } from '../i18n.js';
 import { pageLanguage } from '../page-language.js';
 import { redirectWithError, renderErrorPage } from '../errors.js';
 
-/** The consent page: the client's name, the requested scopes in plain words, Allow and Deny. */
+/** Registers the consent page: the client's name, the requested scopes in plain words, Allow and Deny. */
 export function registerConsentRoutes(app: FastifyInstance, context: AppContext): void {
   app.get('/consent', { config: { errorFormat: 'page' } }, (request, reply) => showConsent(context, request, reply));
   app.post('/consent', { config: { errorFormat: 'page' } }, (request, reply) => submitConsent(context, request, reply));
@@ -25,7 +25,7 @@ function csrfPurpose(requestId: string): string {
 
 /**
  * The lines of the consent page. Every client registered for the refresh_token grant receives a
- * refresh token, so the page says the app keeps access even when offline_access was not requested.
+ * refresh token, so the page states that the app keeps access even when offline_access was not requested.
  */
 function describeRequestedAccess(
   scopes: readonly string[],

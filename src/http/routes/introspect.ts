@@ -20,8 +20,8 @@ import type { AppContext } from '../context.js';
 const MAX_CALLER_ID_LENGTH = 256;
 
 /**
- * Introspections that answer active:false, counted per caller in one-minute windows. A resource
- * server mostly asks about tokens its clients really hold, so many misses mean it is probing for
+ * Introspections that return active:false, counted per caller in one-minute windows. A resource
+ * server mostly introspects tokens its clients really hold, so many misses mean it is probing for
  * valid tokens (RFC 7662 section 4).
  */
 function inactiveLimit(context: AppContext): RateLimit {
