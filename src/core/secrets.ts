@@ -9,9 +9,15 @@ export function generateSecret(bytes = LONG_LIVED_SECRET_BYTES): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-/** Random identifier for rows and public ids: 128 bits, URL-safe, no sequence. */
+/**
+ * Random identifier for rows and public ids: 128 random bits, URL-safe, no sequence. The first
+ * character is a letter or digit, so an id given on a command line never reads as an option.
+ */
 export function generateId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }
 
 /**
