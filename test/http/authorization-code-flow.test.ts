@@ -18,7 +18,7 @@ describe('authorization code flow', () => {
 
   it('walks login, consent, code and token', async () => {
     const browser = new BrowserSession(gatehouse.app);
-    const request = authorizationUrl(client, { scope: 'profile email' });
+    const request = authorizationUrl(client, { scope: 'openid profile email' });
 
     const first = await browser.get(request.url);
     assert.equal(first.statusCode, 303);
@@ -54,7 +54,7 @@ describe('authorization code flow', () => {
     assert.equal(tokenResponse.headers['cache-control'], 'no-store');
     const tokens = tokenResponse.json();
     assert.equal(tokens.token_type, 'Bearer');
-    assert.equal(tokens.scope, 'profile email');
+    assert.equal(tokens.scope, 'openid profile email');
     assert.equal(typeof tokens.access_token, 'string');
     assert.equal(typeof tokens.refresh_token, 'string');
 

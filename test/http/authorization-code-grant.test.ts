@@ -5,8 +5,8 @@ import { AUTHORIZATION_CODE_SECONDS } from '../../src/http/authorization-flow.js
 import { BrowserSession } from '../support/browser-session.js';
 import { authorize, exchangeCode, requestToken, type CompletedAuthorization } from '../support/flows.js';
 import { startTestGatehouse, type TestClient, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
+import { accessTokenWorks } from '../support/oauth-checks.js';
 import { countRows } from '../support/rows.js';
-import { getUserinfo } from '../support/token-requests.js';
 
 /** The number of concurrent redemptions of one code, bounded so the test stays quick on both databases. */
 const CONCURRENT_REQUESTS = 50;
@@ -71,12 +71,12 @@ describe('authorization code grant', () => {
     const first = await exchangeCode(gatehouse, client, authorization);
     assert.equal(first.statusCode, 200, first.body);
     const { access_token: accessToken, refresh_token: refreshToken } = first.json();
-    assert.equal((await getUserinfo(gatehouse, accessToken)).statusCode, 200, 'the first access token works');
+    assert.equal(await accessTokenWorks(gatehouse, accessToken), true, 'the first access token works');
 
     const second = await exchangeCode(gatehouse, client, authorization);
     assertInvalid(second, 'invalid_grant', 'the second redemption');
 
-    assert.equal((await getUserinfo(gatehouse, accessToken)).statusCode, 401, 'the first access token is revoked');
+    assert.equal(await accessTokenWorks(gatehouse, accessToken), false, 'the first access token is revoked');
     const refresh = await requestToken(gatehouse, client, { grant_type: 'refresh_token', refresh_token: refreshToken });
     assertInvalid(refresh, 'invalid_grant', 'the first refresh token');
   });

@@ -5,8 +5,8 @@ import { logInFromRedirect } from '../support/device-flow.js';
 import { authorize, exchangeCode, requestToken } from '../support/flows.js';
 import { startTestGatehouse, type TestClient, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
 import { clientCredentials, introspect } from '../support/lifecycle.js';
+import { accessTokenWorks } from '../support/oauth-checks.js';
 import { countRows } from '../support/rows.js';
-import { getUserinfo } from '../support/token-requests.js';
 
 /** The names of the connected apps a page lists, from its h2 headings. */
 function listedApps(html: string): string[] {
@@ -84,12 +84,12 @@ describe('connected apps', () => {
 
     for (const [name, token] of [['first access token', tokens.access_token], ['second access token', second.access_token]]) {
       assert.deepEqual(await introspect(gatehouse, clientCredentials(photos), token), { active: false }, `${name}: inactive`);
-      assert.equal((await getUserinfo(gatehouse, token)).statusCode, 401, `${name}: rejected at userinfo`);
+      assert.equal(await accessTokenWorks(gatehouse, token), false, `${name}: rejected at userinfo`);
     }
     const refreshed = await requestToken(gatehouse, photos, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
     assert.equal(refreshed.json().error, 'invalid_grant', 'the refresh token is revoked');
-    assert.equal((await getUserinfo(gatehouse, otherTokens.access_token)).statusCode, 200, "another user's token still works");
-    assert.equal((await getUserinfo(gatehouse, calendarTokens.access_token)).statusCode, 200, "another app's token still works");
+    assert.equal(await accessTokenWorks(gatehouse, otherTokens.access_token), true, "another user's token still works");
+    assert.equal(await accessTokenWorks(gatehouse, calendarTokens.access_token), true, "another app's token still works");
     assert.equal(await countRows(gatehouse, 'grants'), grantsBefore - 1, 'one remembered authorization was deleted');
 
     const again = await authorize(browser, photos, user, { scope: 'profile' });
@@ -100,7 +100,7 @@ describe('connected apps', () => {
     const tokens = (await exchangeCode(gatehouse, calendar, await authorize(browser, calendar, user, { scope: 'profile' }))).json();
     const response = await browser.postForm('/connected-apps/revoke', { csrf_token: 'forged', client_id: calendar.clientId });
     assert.equal(response.statusCode, 403, 'status 403');
-    assert.equal((await getUserinfo(gatehouse, tokens.access_token)).statusCode, 200, 'the token still works');
+    assert.equal(await accessTokenWorks(gatehouse, tokens.access_token), true, 'the token still works');
     const page = await browser.get('/connected-apps');
     assert.ok(listedApps(page.body).includes('Calendar'), 'the app is still listed');
   });

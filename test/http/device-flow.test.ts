@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEVICE_CODE_GRANT_TYPE } from '../../src/core/client.js';
 import { USER_CODE_ALPHABET } from '../../src/core/device-authorization.js';
+import { hashSecret } from '../../src/core/secrets.js';
 import { USER_CODE_RATE_LIMIT } from '../../src/http/routes/device.js';
 import { BrowserSession, formValue, locationOf } from '../support/browser-session.js';
 import { decideOnDevicePage, logInFromRedirect, pollToken, startDeviceAuthorization } from '../support/device-flow.js';
 import { startTestGatehouse, type TestClient, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
 import { clientCredentials, introspect, postAuthenticatedForm } from '../support/lifecycle.js';
 import { countRows, dumpTable } from '../support/rows.js';
-import { getUserinfo } from '../support/token-requests.js';
 
 const INTERVAL_MS = 5000;
 
@@ -67,8 +67,12 @@ describe('device authorization grant', () => {
     assert.equal(issued.statusCode, 200, issued.body);
     assert.equal(issued.json().scope, 'profile offline_access', 'the approved scope');
     assert.equal(typeof issued.json().refresh_token, 'string', 'a refresh token for a client with the refresh_token grant');
-    const userinfo = await getUserinfo(gatehouse, issued.json().access_token);
-    assert.equal(userinfo.json().sub, user.id, 'the token is for the approving user');
+    const stored = await gatehouse.database.db
+      .selectFrom('access_tokens')
+      .select('user_id')
+      .where('token_hash', '=', hashSecret(issued.json().access_token))
+      .executeTakeFirstOrThrow();
+    assert.equal(stored.user_id, user.id, 'the token is for the approving user');
 
     gatehouse.clock.advance(INTERVAL_MS / 1000);
     const again = await pollToken(gatehouse, tvClient, started.device_code);

@@ -40,7 +40,7 @@ describe('userinfo', () => {
     const response = await gatehouse.app.inject({ method: 'GET', url: '/userinfo' });
     assert.equal(response.statusCode, 401, 'status 401');
     assert.equal(response.headers['www-authenticate'], 'Bearer realm="gatehouse"', 'a bare challenge with no error code');
-    assert.equal(response.json().sub, undefined, 'no claims');
+    assert.equal(response.body, '', 'no error information and no claims in the body');
   });
 
   it('rejects an unknown token', async () => {
@@ -48,7 +48,7 @@ describe('userinfo', () => {
   });
 
   it('rejects a token in the query string', async () => {
-    const accessToken = await accessTokenFor('profile email');
+    const accessToken = await accessTokenFor('openid profile email');
     const response = await gatehouse.app.inject({
       method: 'GET',
       url: `/userinfo?access_token=${encodeURIComponent(accessToken)}`,
@@ -60,7 +60,7 @@ describe('userinfo', () => {
   });
 
   it('accepts a token in a form body', async () => {
-    const accessToken = await accessTokenFor('profile email');
+    const accessToken = await accessTokenFor('openid profile email');
     const response = await gatehouse.app.inject({
       method: 'POST',
       url: '/userinfo',
@@ -73,7 +73,7 @@ describe('userinfo', () => {
   });
 
   it('rejects a token in header and body', async () => {
-    const accessToken = await accessTokenFor('profile email');
+    const accessToken = await accessTokenFor('openid profile email');
     const response = await gatehouse.app.inject({
       method: 'POST',
       url: '/userinfo',
@@ -92,7 +92,7 @@ describe('userinfo', () => {
   for (const { scope, present, absent } of claimCases) {
     it(`releases claims for scope ${scope}`, async () => {
       const claimsClient = await gatehouse.createClient({ name: `Claims ${scope}` });
-      const response = await getUserinfo(gatehouse, await accessTokenFor(scope, claimsClient));
+      const response = await getUserinfo(gatehouse, await accessTokenFor(`openid ${scope}`, claimsClient));
       assert.equal(response.statusCode, 200, response.body);
       const claims = response.json();
       for (const claim of present) assert.ok(claim in claims, `${scope}: ${claim} is released`);
@@ -103,6 +103,18 @@ describe('userinfo', () => {
     });
   }
 
+  it('answers insufficient_scope to a token without openid', async () => {
+    const accessToken = await accessTokenFor('profile email');
+    const response = await getUserinfo(gatehouse, accessToken);
+    assert.equal(response.statusCode, 403, `status 403: ${response.body}`);
+    assert.equal(response.json().error, 'insufficient_scope', 'insufficient_scope in the body');
+    assert.equal(response.json().sub, undefined, 'no claims');
+    const challenge = String(response.headers['www-authenticate'] ?? '');
+    assert.match(challenge, /^Bearer realm="gatehouse"/, 'a Bearer challenge');
+    assert.match(challenge, /error="insufficient_scope"/, 'the challenge names the error');
+    assert.match(challenge, /scope="openid"/, 'the challenge names the scope the endpoint needs');
+  });
+
   it('rejects a client credentials token', async () => {
     const response = await requestToken(gatehouse, client, { grant_type: 'client_credentials' });
     assert.equal(response.statusCode, 200, response.body);
@@ -110,7 +122,7 @@ describe('userinfo', () => {
   });
 
   it('accepts the Bearer scheme in any case', async () => {
-    const accessToken = await accessTokenFor('profile');
+    const accessToken = await accessTokenFor('openid profile');
     for (const scheme of ['bearer', 'BEARER']) {
       const response = await gatehouse.app.inject({
         method: 'GET',
@@ -134,7 +146,7 @@ describe('userinfo', () => {
 
   // Runs last because it moves the shared clock past the access token lifetime.
   it('rejects an expired access token', async () => {
-    const accessToken = await accessTokenFor('profile');
+    const accessToken = await accessTokenFor('openid profile');
     assert.equal((await getUserinfo(gatehouse, accessToken)).statusCode, 200, 'the token works before expiry');
     gatehouse.clock.advance(gatehouse.config.accessTokenSeconds + 1);
     assertInvalidToken(await getUserinfo(gatehouse, accessToken), 'an expired token');

@@ -130,6 +130,14 @@ describe('OpenID Connect', () => {
     gatehouse.clock.advance(-3601);
     assert.equal(expired.statusCode, 401);
     assert.match(String(expired.headers['www-authenticate']), /error="invalid_token"/);
+
+    // OpenID Connect Core section 5.3: userinfo serves tokens from OpenID Connect requests only.
+    const plainOAuth = await obtainTokens(gatehouse, new BrowserSession(gatehouse.app), client, alice, { scope: 'profile' });
+    const withoutOpenid = await getUserinfo(gatehouse, plainOAuth.access_token);
+    assert.equal(withoutOpenid.statusCode, 403, withoutOpenid.body);
+    assert.equal(withoutOpenid.json().error, 'insufficient_scope');
+    assert.equal(withoutOpenid.json().sub, undefined, 'no claims for a token without openid');
+    assert.match(String(withoutOpenid.headers['www-authenticate']), /error="insufficient_scope"/);
   });
 
   // OpenID Connect Core section 3.1.2.2: id_token_hint names the user the client expects.

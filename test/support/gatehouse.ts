@@ -150,7 +150,7 @@ export async function startTestGatehouse(options: StartOptions = {}): Promise<Te
         name: input.name ?? `Test Client ${clientCount}`,
         secretHash: secret === undefined ? null : hashSecret(secret),
         redirectUris,
-        allowedScopes: input.scopes ?? ['profile', 'email', 'offline_access', 'api:read'],
+        allowedScopes: input.scopes ?? ['openid', 'profile', 'email', 'offline_access', 'api:read'],
         grantTypes:
           input.grantTypes ??
           (isPublic ? ['authorization_code', 'refresh_token'] : ['authorization_code', 'refresh_token', 'client_credentials']),

@@ -57,13 +57,16 @@ export function refresh(
   return requestToken(gatehouse, client, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
 }
 
-/** True when the userinfo endpoint accepts the access token. */
+/**
+ * True when the userinfo endpoint takes the access token as live: 200, or 403 `insufficient_scope`
+ * for a live token without `openid` (RFC 6750 section 3.1). False on 401 `invalid_token`.
+ */
 export async function accessTokenWorks(gatehouse: TestGatehouse, accessToken: string): Promise<boolean> {
   const response = await getUserinfo(gatehouse, accessToken);
-  if (response.statusCode !== 200 && response.statusCode !== 401) {
-    throw new Error(`userinfo answered ${response.statusCode}: ${response.body}`);
-  }
-  return response.statusCode === 200;
+  if (response.statusCode === 200) return true;
+  if (response.statusCode === 403 && response.json().error === 'insufficient_scope') return true;
+  if (response.statusCode === 401 && response.json().error === 'invalid_token') return false;
+  throw new Error(`userinfo answered ${response.statusCode}: ${response.body}`);
 }
 
 /** Posts a body exactly as given, for repeated parameters and odd encodings. */

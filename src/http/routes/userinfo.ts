@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidRequest, InvalidToken, OAuthError } from '../../core/errors.js';
+import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from '../../core/errors.js';
 import { entriesOf, readParameters } from '../../core/params.js';
 import { hashSecret } from '../../core/secrets.js';
 import { buildUserClaims } from '../../core/oidc/claims.js';
+import { authorizeUserinfo, USERINFO_SCOPE } from '../../core/oidc/userinfo.js';
 import { findUserById, toUserProfile } from '../../storage/users.js';
 import type { AppContext } from '../context.js';
 
@@ -11,8 +12,9 @@ const BEARER_PATTERN = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
 /**
- * The userinfo endpoint: `sub` and the claims the token's scopes allow. Bearer tokens come in the
- * Authorization header or, for POST, the form body (RFC 6750 section 2); never in the query.
+ * The userinfo endpoint: `sub` and the claims the token's scopes allow, for tokens with the
+ * `openid` scope. Bearer tokens come in the Authorization header or, for POST, the form body
+ * (RFC 6750 section 2), never in the query.
  */
 export function registerUserinfoRoutes(app: FastifyInstance, context: AppContext): void {
   const handler = (request: FastifyRequest, reply: FastifyReply) => userinfo(context, request, reply);
@@ -25,26 +27,21 @@ async function userinfo(context: AppContext, request: FastifyRequest, reply: Fas
   try {
     const token = readBearerToken(request);
     if (token === undefined) {
-      // RFC 6750 section 3.1: a request without any authentication gets no error code.
-      return reply.status(401).header('www-authenticate', 'Bearer realm="gatehouse"').send({
-        error: 'invalid_request',
-        error_description: 'the request has no access token',
-      });
+      // RFC 6750 section 3.1: a request without any authentication gets no error information.
+      return reply.status(401).header('www-authenticate', 'Bearer realm="gatehouse"').send();
     }
 
     const active = await context.tokens.findActiveAccessToken(hashSecret(token), context.clock.now());
     if (active === undefined) throw new InvalidToken('the access token is invalid, expired or revoked');
-    if (active.userId === null) throw new InvalidToken('the access token was not issued for a user');
-    // RFC 8707: a token restricted to a resource server is not meant for Gatehouse's own endpoints.
-    if (active.resource !== null) throw new InvalidToken('the access token was issued for another resource');
-    const user = await findUserById(context.db, active.userId);
+    const user = await findUserById(context.db, authorizeUserinfo(active));
     if (user === undefined) throw new InvalidToken('the access token belongs to a deleted user');
 
     return reply.send(buildUserClaims(toUserProfile(user), active.scopes, active.claims?.userinfo ?? []));
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
     request.log.info({ error: error.code, detail: error.description }, 'userinfo request rejected');
-    const challenge = `Bearer realm="gatehouse", error="${error.code}", error_description="${error.description}"`;
+    let challenge = `Bearer realm="gatehouse", error="${error.code}", error_description="${error.description}"`;
+    if (error instanceof InsufficientScope) challenge += `, scope="${USERINFO_SCOPE}"`;
     return reply.status(error.status).header('www-authenticate', challenge).send({
       error: error.code,
       error_description: error.description,
