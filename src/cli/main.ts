@@ -17,7 +17,11 @@ Commands:
   migrate                            bring the database schema up to date
   prune [--json]                     delete expired sessions, requests, codes and tokens now
   user create --username U --password-stdin [--name N] [--email E] [--json]
-  user set-password --username U --password-stdin
+  user set-password --username U --password-stdin [--keep-app-tokens]
+                                     change the password, end the user's sessions and,
+                                     unless told to keep them, revoke the user's app tokens
+  user disable --username U          block logins, end sessions and revoke all of the user's tokens
+  user enable --username U
   user list [--json]
   client create --name N --redirect-uri URL [--redirect-uri URL ...] [--public]
                 [--scope "a b"] [--grant-type T ...] [--post-logout-redirect-uri URL ...]

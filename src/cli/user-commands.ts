@@ -1,6 +1,17 @@
+import type { Kysely } from 'kysely';
 import { generateId } from '../core/secrets.js';
 import { hashPassword } from '../passwords.js';
-import { findUserByUsername, insertUser, listUsers, updateUserPassword, UsernameTakenError } from '../storage/users.js';
+import type { Database } from '../storage/schema.js';
+import {
+  disableUser,
+  enableUser,
+  findUserByUsername,
+  insertUser,
+  listUsers,
+  updateUserPassword,
+  UsernameTakenError,
+  type UserRow,
+} from '../storage/users.js';
 import { withDatabase } from './database.js';
 import { CliError, parseOptions, printTable, readStdin } from './output.js';
 
@@ -17,8 +28,15 @@ export async function runUserCommand(args: string[]): Promise<number> {
       return listAllUsers(rest);
     case 'set-password':
       return setPassword(rest);
+    case 'disable':
+      return disableAccount(rest);
+    case 'enable':
+      return enableAccount(rest);
     default:
-      throw new CliError(`unknown user command '${subcommand ?? ''}': use create, list or set-password`, true);
+      throw new CliError(
+        `unknown user command '${subcommand ?? ''}': use create, list, set-password, disable or enable`,
+        true,
+      );
   }
 }
 
@@ -89,27 +107,68 @@ async function listAllUsers(args: string[]): Promise<number> {
       name: user.name,
       email: user.email,
       created_at: new Date(user.created_at).toISOString(),
+      disabled_at: user.disabled_at === null ? null : new Date(user.disabled_at).toISOString(),
     }));
     console.log(JSON.stringify(rows, null, 2));
     return 0;
   }
   printTable(
-    ['ID', 'USERNAME', 'NAME', 'EMAIL', 'CREATED'],
-    users.map((user) => [user.id, user.username, user.name ?? '', user.email ?? '', new Date(user.created_at).toISOString()]),
+    ['ID', 'USERNAME', 'NAME', 'EMAIL', 'CREATED', 'STATUS'],
+    users.map((user) => [
+      user.id,
+      user.username,
+      user.name ?? '',
+      user.email ?? '',
+      new Date(user.created_at).toISOString(),
+      user.disabled_at === null ? 'enabled' : 'disabled',
+    ]),
   );
   return 0;
 }
 
 async function setPassword(args: string[]): Promise<number> {
-  const options = parseOptions(args, { username: { type: 'string' }, 'password-stdin': { type: 'boolean' } });
+  const options = parseOptions(args, {
+    username: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
+    'keep-app-tokens': { type: 'boolean' },
+  });
   const username = checkUsername(options.username);
   if (options['password-stdin'] !== true) throw new CliError('missing required option --password-stdin', true);
   const passwordHash = await hashPassword(await readPassword());
-  await withDatabase(async ({ db }) => {
-    const user = await findUserByUsername(db, username);
-    if (user === undefined) throw new CliError(`no user named '${username}'`);
-    await updateUserPassword(db, user.id, passwordHash, Date.now());
+  const keepAppTokens = options['keep-app-tokens'] === true;
+  const ended = await withDatabase(async ({ db }) => {
+    const user = await findExistingUser(db, username);
+    return updateUserPassword(db, { userId: user.id, passwordHash, keepAppTokens, now: Date.now() });
   });
-  console.log(`password of '${username}' changed; the user's login sessions have ended`);
+  const tokens = keepAppTokens ? 'app tokens kept' : `app token families revoked: ${ended.familiesRevoked}`;
+  console.log(`changed the password of '${username}' (login sessions ended: ${ended.sessionsEnded}, ${tokens})`);
   return 0;
+}
+
+async function disableAccount(args: string[]): Promise<number> {
+  const options = parseOptions(args, { username: { type: 'string' } });
+  const username = checkUsername(options.username);
+  const ended = await withDatabase(async ({ db }) => disableUser(db, (await findExistingUser(db, username)).id, Date.now()));
+  if (ended === undefined) {
+    console.log(`user '${username}' was already disabled`);
+    return 0;
+  }
+  console.log(
+    `disabled user '${username}' (login sessions ended: ${ended.sessionsEnded}, token families revoked: ${ended.familiesRevoked})`,
+  );
+  return 0;
+}
+
+async function enableAccount(args: string[]): Promise<number> {
+  const options = parseOptions(args, { username: { type: 'string' } });
+  const username = checkUsername(options.username);
+  const enabled = await withDatabase(async ({ db }) => enableUser(db, (await findExistingUser(db, username)).id, Date.now()));
+  console.log(enabled ? `enabled user '${username}'` : `user '${username}' was not disabled`);
+  return 0;
+}
+
+async function findExistingUser(db: Kysely<Database>, username: string): Promise<UserRow> {
+  const user = await findUserByUsername(db, username);
+  if (user === undefined) throw new CliError(`user '${username}' not found: see 'gatehouse user list'`);
+  return user;
 }

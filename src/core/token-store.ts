@@ -46,6 +46,8 @@ export type CodeRedemption =
   | { outcome: 'redeemed'; code: RedeemedAuthorizationCode }
   /** The code existed and was used before: a replay (RFC 6749 section 4.1.2). */
   | { outcome: 'replayed'; familyId: string }
+  /** The code's token family was revoked before the redemption: the authorization was withdrawn. */
+  | { outcome: 'withdrawn' }
   | { outcome: 'unknown' };
 
 export interface RotatedRefreshToken {

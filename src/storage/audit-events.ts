@@ -7,6 +7,9 @@ export const AUDIT_EVENT_TYPES = [
   'token_refreshed',
   'token_revoked',
   'client_authentication_failed',
+  'user_disabled',
+  'user_enabled',
+  'password_changed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -8,7 +8,7 @@ import {
 import type { NewTokenFamily } from '../core/token-store.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { Database } from './schema.js';
-import { findFamilyExpiry } from './token-families.js';
+import { findFamilyState } from './token-families.js';
 
 export interface NewDeviceAuthorization {
   deviceCodeHash: string;
@@ -198,12 +198,13 @@ export class KyselyDeviceAuthorizationStore implements DeviceAuthorizationStore 
     if (consumed === undefined || consumed.user_id === null || consumed.family_id === null || consumed.auth_time === null) {
       return { outcome: 'invalid', reason: 'device code already used or withdrawn' };
     }
-    const familyExpiresAt = await findFamilyExpiry(this.db, consumed.family_id);
+    const family = await findFamilyState(this.db, consumed.family_id);
+    if (family.revokedAt !== null) return { outcome: 'invalid', reason: 'the approval was withdrawn' };
     return {
       outcome: 'approved',
       authorization: {
         familyId: consumed.family_id,
-        familyExpiresAt,
+        familyExpiresAt: family.expiresAt,
         userId: consumed.user_id,
         authTime: consumed.auth_time,
         scopes: parseStringList(consumed.scopes),

@@ -3,6 +3,7 @@ import * as initial from './migrations/0001-initial.js';
 import * as maintenanceLeases from './migrations/0002-maintenance-leases.js';
 import * as openidConnect from './migrations/0003-openid-connect.js';
 import * as tokenLifecycle from './migrations/0004-token-lifecycle.js';
+import * as userDisable from './migrations/0005-user-disable.js';
 import type { DatabaseKind } from './database.js';
 import type { Database } from './schema.js';
 
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-maintenance-leases': maintenanceLeases,
   '0003-openid-connect': openidConnect,
   '0004-token-lifecycle': tokenLifecycle,
+  '0005-user-disable': userDisable,
 };
 
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS);

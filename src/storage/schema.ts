@@ -30,6 +30,8 @@ export interface UsersTable {
   email_verified: number;
   created_at: number;
   updated_at: number;
+  /** When an administrator disabled the account; null while it is enabled. */
+  disabled_at: number | null;
 }
 
 export interface ClientsTable {

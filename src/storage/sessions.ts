@@ -18,7 +18,7 @@ export async function insertSession(
     .execute();
 }
 
-/** Loads a live session by the hash of its cookie value. */
+/** Loads a live session of an enabled user by the hash of its cookie value. */
 export async function findSession(
   db: Kysely<Database>,
   idHash: string,
@@ -26,9 +26,11 @@ export async function findSession(
 ): Promise<AuthenticatedSession | undefined> {
   const row = await db
     .selectFrom('sessions')
-    .select(['user_id', 'auth_time'])
-    .where('id_hash', '=', idHash)
-    .where('expires_at', '>', now)
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select(['sessions.user_id as user_id', 'sessions.auth_time as auth_time'])
+    .where('sessions.id_hash', '=', idHash)
+    .where('sessions.expires_at', '>', now)
+    .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   return row === undefined ? undefined : { userId: row.user_id, authTime: row.auth_time };
 }

@@ -1,12 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-/** Returns when a token family reaches its absolute lifetime; the family must exist. */
-export async function findFamilyExpiry(db: Kysely<Database>, familyId: string): Promise<number> {
+/** Absolute expiry and revocation time of a token family. */
+export interface FamilyState {
+  expiresAt: number;
+  /** When the family was revoked, or null while it is live. */
+  revokedAt: number | null;
+}
+
+/** Reads a token family's absolute expiry and revocation time. The family must exist. */
+export async function findFamilyState(db: Kysely<Database>, familyId: string): Promise<FamilyState> {
   const family = await db
     .selectFrom('token_families')
-    .select('expires_at')
+    .select(['expires_at', 'revoked_at'])
     .where('id', '=', familyId)
     .executeTakeFirstOrThrow();
-  return family.expires_at;
+  return { expiresAt: family.expires_at, revokedAt: family.revoked_at };
 }

@@ -11,7 +11,7 @@ import { deserializeClaimsRequest, serializeClaimsRequest, type ClaimsRequest } 
 import { recordAuditEvent } from './audit-events.js';
 import { parseStringList, serializeStringList } from './json-columns.js';
 import type { Database } from './schema.js';
-import { findFamilyExpiry } from './token-families.js';
+import { findFamilyState } from './token-families.js';
 
 export interface NewAuthorizationCode {
   codeHash: string;
@@ -95,7 +95,10 @@ export class KyselyTokenStore implements TokenStore {
       return earlier === undefined ? { outcome: 'unknown' } : { outcome: 'replayed', familyId: earlier.family_id };
     }
 
-    const familyExpiresAt = await findFamilyExpiry(this.db, consumed.family_id);
+    const family = await findFamilyState(this.db, consumed.family_id);
+    // The user removed the app, or an administrator disabled the user, after the code was issued.
+    if (family.revokedAt !== null) return { outcome: 'withdrawn' };
+    const familyExpiresAt = family.expiresAt;
     return {
       outcome: 'redeemed',
       code: {
@@ -164,7 +167,7 @@ export class KyselyTokenStore implements TokenStore {
 
     if (used === undefined) return this.explainUnusableRefreshToken(tokenHash, clientId, now);
 
-    const familyExpiresAt = await findFamilyExpiry(this.db, used.family_id);
+    const familyExpiresAt = (await findFamilyState(this.db, used.family_id)).expiresAt;
     return {
       outcome: 'rotated',
       token: {

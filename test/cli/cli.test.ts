@@ -209,10 +209,51 @@ describe('gatehouse CLI', () => {
 
       const changed = await runCli(['user', 'set-password', '--username', 'alice', '--password-stdin'], 'a new long passphrase\n');
       assert.equal(changed.code, 0, changed.stderr);
+      assert.match(changed.stdout, /login sessions ended: 1, app token families revoked: 0/, 'the output says what ended');
       const home = await browser.get('/');
       assert.doesNotMatch(home.body, /sign out|Sign out/, 'the session opened with the old password has ended');
     } finally {
       await gatehouse.close();
     }
+  });
+
+  it('disables and enables a user', async () => {
+    const created = await runCli(['user', 'create', '--username', 'dora', '--password-stdin'], 'dora long passphrase\n');
+    assert.equal(created.code, 0, created.stderr);
+
+    const disabled = await runCli(['user', 'disable', '--username', 'dora']);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.match(disabled.stdout, /disabled user 'dora'/, 'the output confirms the disable');
+    const again = await runCli(['user', 'disable', '--username', 'dora']);
+    assert.match(again.stdout, /already disabled/, 'a second disable says so');
+    const listed = JSON.parse((await runCli(['user', 'list', '--json'])).stdout) as Array<{ username: string; disabled_at: string | null }>;
+    assert.equal(typeof listed.find((user) => user.username === 'dora')?.disabled_at, 'string', 'the list shows when dora was disabled');
+    assert.match((await runCli(['user', 'list'])).stdout, /dora.*disabled/, 'the table shows the status');
+
+    const gatehouse = await createGatehouse(
+      loadConfiguration({ GATEHOUSE_DATABASE_URL: database.url, GATEHOUSE_DATABASE_POOL_SIZE: '2' }),
+      { logger: false },
+    );
+    try {
+      const logIn = async () => {
+        const browser = new BrowserSession(gatehouse.app);
+        const page = await browser.get('/login');
+        return browser.postForm('/login', {
+          csrf_token: formValue(page.body, 'csrf_token'),
+          username: 'dora',
+          password: 'dora long passphrase',
+        });
+      };
+      assert.equal((await logIn()).statusCode, 403, 'a disabled user cannot log in');
+
+      const enabled = await runCli(['user', 'enable', '--username', 'dora']);
+      assert.equal(enabled.code, 0, enabled.stderr);
+      assert.match(enabled.stdout, /enabled user 'dora'/, 'the output confirms the enable');
+      assert.equal((await logIn()).statusCode, 303, 'the enabled user can log in again');
+    } finally {
+      await gatehouse.close();
+    }
+
+    assertUserError(await runCli(['user', 'disable', '--username', 'nobody']), 'an unknown user');
   });
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { hashPassword } from '../../src/passwords.js';
+import { disableUser, updateUserPassword } from '../../src/storage/users.js';
 import { BrowserSession, formValue, locationOf } from '../support/browser-session.js';
 import { authorizationUrl, submitLogin } from '../support/flows.js';
 import { startTestGatehouse, type TestClient, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
@@ -121,6 +123,31 @@ describe('refresh tokens', () => {
     assert.equal(removed.statusCode, 200, removed.body);
     assertTokenError(await refresh(gatehouse, client, tokens.refresh_token ?? ''), 400, 'invalid_grant', 'refresh after removal');
     assert.equal(await accessTokenWorks(gatehouse, tokens.access_token), false, 'the access token is revoked');
+  });
+
+  // RFC 9700 section 4.14.2: security events end refresh tokens. The functions below are the
+  // ones `gatehouse user set-password` and `gatehouse user disable` run.
+  it('dies when the password changes', async () => {
+    const victim = await gatehouse.createUser();
+    const tokens = await obtainTokens(gatehouse, new BrowserSession(gatehouse.app), client, victim, { scope: 'profile' });
+    await updateUserPassword(gatehouse.database.db, {
+      userId: victim.id,
+      passwordHash: await hashPassword('a changed passphrase'),
+      keepAppTokens: false,
+      now: gatehouse.clock.now(),
+    });
+    assertTokenError(await refresh(gatehouse, client, tokens.refresh_token ?? ''), 400, 'invalid_grant', 'refresh after the change');
+    assert.equal(await accessTokenWorks(gatehouse, tokens.access_token), false, 'the access token is revoked');
+  });
+
+  it('dies when the account is disabled', async () => {
+    const victim = await gatehouse.createUser();
+    const tokens = await obtainTokens(gatehouse, new BrowserSession(gatehouse.app), client, victim, { scope: 'profile' });
+    const issuedBefore = await countRows(gatehouse, 'refresh_tokens');
+    await disableUser(gatehouse.database.db, victim.id, gatehouse.clock.now());
+    assertTokenError(await refresh(gatehouse, client, tokens.refresh_token ?? ''), 400, 'invalid_grant', 'refresh after the disable');
+    assert.equal(await accessTokenWorks(gatehouse, tokens.access_token), false, 'the access token is revoked');
+    assert.equal(await countRows(gatehouse, 'refresh_tokens'), issuedBefore, 'no refresh token was issued');
   });
 
   it('uses long random refresh tokens', async () => {

@@ -23,6 +23,9 @@ async function handle(context: GrantContext): Promise<TokenResponse> {
 
   const redemption = await store.consumeAuthorizationCode(hashSecret(code), now);
   if (redemption.outcome === 'unknown') throw new InvalidGrant("'code' is invalid or expired", 'unknown code');
+  if (redemption.outcome === 'withdrawn') {
+    throw new InvalidGrant("'code' is invalid or expired", 'the authorization was withdrawn after the code was issued');
+  }
   if (redemption.outcome === 'replayed') {
     await store.revokeFamily(redemption.familyId, now, 'authorization code replayed');
     throw new InvalidGrant("'code' is invalid or expired", `code replayed, family ${redemption.familyId} revoked`);

@@ -51,6 +51,8 @@ async function renderLogin(
   form: {
     username: string;
     failed: boolean;
+    /** The password was right, but an administrator disabled the account. */
+    disabled?: boolean;
     status: number;
     returnTo: string | undefined;
     /** Minutes until the login attempt limit lets this account or address try again. */
@@ -67,6 +69,7 @@ async function renderLogin(
       csrfToken: csrfToken(browserSecret, csrfPurpose(pending?.id)),
       username: form.username,
       failed: form.failed,
+      disabled: form.disabled === true,
       retryAfterMinutes: form.retryAfterMinutes,
       uiLocales: pending?.request.uiLocales,
       formTargets: pending === undefined ? [] : [pending.request.redirectUri],
@@ -123,6 +126,18 @@ async function submitLogin(context: AppContext, request: FastifyRequest, reply: 
       username: username.slice(0, MAX_CREDENTIAL_LENGTH),
       failed: true,
       status: 400,
+      returnTo,
+    });
+  }
+  if (user.disabled_at !== null) {
+    // Only a caller who knows the password learns that the account is disabled. The attempt
+    // stays counted, so a disabled account cannot be used to test passwords without limit.
+    request.log.info({ requestId, userId: user.id }, 'login rejected: account disabled');
+    return renderLogin(context, reply, browserSecret, pending, {
+      username: username.slice(0, MAX_CREDENTIAL_LENGTH),
+      failed: false,
+      disabled: true,
+      status: 403,
       returnTo,
     });
   }
