@@ -58,6 +58,8 @@ export const CONFIGURATION_VARIABLES = {
    * introspection and device authorization endpoints reject that client_id until the window ends.
    */
   GATEHOUSE_CLIENT_AUTH_MAX_FAILURES: wholeNumber(1, 1_000_000).default(20),
+  /** Wrong device user codes from one client IP address in 15 minutes before code entry from there pauses. */
+  GATEHOUSE_DEVICE_CODE_MAX_FAILURES: wholeNumber(1, 100_000).default(10),
   /**
    * Trust X-Forwarded-For from this many proxies in front of Gatehouse (0: trust none), so rate
    * limits see the client's address rather than the load balancer's.
@@ -98,6 +100,7 @@ export interface Configuration {
   loginMaxFailuresPerAccount: number;
   loginMaxFailuresPerAddress: number;
   clientAuthMaxFailures: number;
+  deviceCodeMaxFailures: number;
   trustedProxies: number;
   corsOrigins: string[];
   introspectionMaxInactive: number;
@@ -144,6 +147,7 @@ export function loadConfiguration(environment: NodeJS.ProcessEnv = process.env):
     loginMaxFailuresPerAccount: raw.GATEHOUSE_LOGIN_MAX_FAILURES_PER_ACCOUNT,
     loginMaxFailuresPerAddress: raw.GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS,
     clientAuthMaxFailures: raw.GATEHOUSE_CLIENT_AUTH_MAX_FAILURES,
+    deviceCodeMaxFailures: raw.GATEHOUSE_DEVICE_CODE_MAX_FAILURES,
     trustedProxies: raw.GATEHOUSE_TRUSTED_PROXIES,
     corsOrigins: splitList(raw.GATEHOUSE_CORS_ORIGINS),
     introspectionMaxInactive: raw.GATEHOUSE_INTROSPECTION_MAX_INACTIVE,

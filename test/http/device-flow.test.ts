@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEVICE_CODE_GRANT_TYPE } from '../../src/core/client.js';
 import { USER_CODE_ALPHABET } from '../../src/core/device-authorization.js';
 import { hashSecret } from '../../src/core/secrets.js';
-import { USER_CODE_RATE_LIMIT } from '../../src/http/routes/device.js';
+import { USER_CODE_WINDOW_SECONDS } from '../../src/http/routes/device.js';
 import { BrowserSession, formValue, locationOf } from '../support/browser-session.js';
 import { decideOnDevicePage, logInFromRedirect, pollToken, startDeviceAuthorization } from '../support/device-flow.js';
 import { startTestGatehouse, type TestClient, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
@@ -21,7 +21,8 @@ describe('device authorization grant', () => {
   let browser: BrowserSession;
 
   before(async () => {
-    gatehouse = await startTestGatehouse();
+    // A limit other than the default shows that the setting is read.
+    gatehouse = await startTestGatehouse({ environment: { GATEHOUSE_DEVICE_CODE_MAX_FAILURES: '4' } });
     tvClient = await gatehouse.createClient({
       name: 'Living Room TV',
       public: true,
@@ -187,7 +188,7 @@ describe('device authorization grant', () => {
 
   it('rate-limits wrong user codes', async () => {
     // Every inject request comes from 127.0.0.1, so the test starts in a fresh window.
-    gatehouse.clock.advance(USER_CODE_RATE_LIMIT.windowSeconds);
+    gatehouse.clock.advance(USER_CODE_WINDOW_SECONDS);
     const other = new BrowserSession(gatehouse.app);
     await logInFromRedirect(other, locationOf(await other.get('/device')), await gatehouse.createUser());
     const page = await other.get('/device');
@@ -195,15 +196,16 @@ describe('device authorization grant', () => {
     const started = await startDeviceAuthorization(gatehouse, tvClient);
 
     const statuses: number[] = [];
-    for (let attempt = 0; attempt < USER_CODE_RATE_LIMIT.maxAttempts; attempt += 1) {
+    for (let attempt = 0; attempt < gatehouse.config.deviceCodeMaxFailures; attempt += 1) {
       statuses.push((await other.postForm('/device', { csrf_token: csrfToken, user_code: 'BBBB-BBBB' })).statusCode);
     }
-    assert.deepEqual(statuses, Array(USER_CODE_RATE_LIMIT.maxAttempts).fill(400), 'wrong codes within the limit are 400');
+    assert.equal(statuses.length, 4, 'the configured limit applies');
+    assert.deepEqual(statuses, Array(gatehouse.config.deviceCodeMaxFailures).fill(400), 'wrong codes within the limit are 400');
     const limited = await other.postForm('/device', { csrf_token: csrfToken, user_code: started.user_code });
     assert.equal(limited.statusCode, 429, 'even a right code is refused once the limit is reached');
     assert.match(limited.body, /Too many wrong codes/, 'the page says why');
 
-    gatehouse.clock.advance(USER_CODE_RATE_LIMIT.windowSeconds);
+    gatehouse.clock.advance(USER_CODE_WINDOW_SECONDS);
     const fresh = await startDeviceAuthorization(gatehouse, tvClient);
     const accepted = await other.postForm('/device', { csrf_token: csrfToken, user_code: fresh.user_code });
     assert.equal(accepted.statusCode, 200, 'the next window accepts a right code');

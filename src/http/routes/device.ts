@@ -24,7 +24,12 @@ import { loginUrlReturningTo } from '../return-to.js';
  * 2.6e10) possible codes and 1,000 live ones, one address that spends every attempt needs about
  * 70 years on average to hit one; many addresses together need proportionally less.
  */
-export const USER_CODE_RATE_LIMIT: RateLimit = { name: 'device-user-code', maxAttempts: 10, windowSeconds: 15 * 60 };
+/** Wrong user codes are counted per client address in fixed 15-minute windows, in the database. */
+export const USER_CODE_WINDOW_SECONDS = 15 * 60;
+
+function userCodeLimit(context: AppContext): RateLimit {
+  return { name: 'device-user-code', maxAttempts: context.config.deviceCodeMaxFailures, windowSeconds: USER_CODE_WINDOW_SECONDS };
+}
 const ENTRY_CSRF_PURPOSE = 'device';
 
 /**
@@ -64,7 +69,7 @@ function renderEntry(
 ): FastifyReply {
   // The wrong-code limit counts in fixed windows; the end of the current one is when to retry.
   if (form.status === 429) {
-    const windowMs = USER_CODE_RATE_LIMIT.windowSeconds * 1000;
+    const windowMs = USER_CODE_WINDOW_SECONDS * 1000;
     const now = context.clock.now();
     reply.header('retry-after', String(Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000))));
   }
@@ -155,7 +160,7 @@ type CodeLookup =
  */
 async function findByTypedCode(context: AppContext, request: FastifyRequest, typed: string): Promise<CodeLookup> {
   const now = context.clock.now();
-  const reservation = await reserveAttempt(context.db, USER_CODE_RATE_LIMIT, request.ip, now);
+  const reservation = await reserveAttempt(context.db, userCodeLimit(context), request.ip, now);
   if (!reservation.allowed) {
     request.log.info({ ip: request.ip }, 'user code entry rate-limited');
     return { outcome: 'limited' };
