@@ -9,6 +9,7 @@ import {
   type InteractionProgress,
 } from '../core/interaction.js';
 import { CODE_BYTES, constantTimeEqual, generateId, generateSecret, hashSecret } from '../core/secrets.js';
+import { recordAuditEvent } from '../storage/audit-events.js';
 import {
   completePendingRequest,
   findPendingRequest,
@@ -17,6 +18,7 @@ import {
 } from '../storage/authorization-requests.js';
 import { findClient } from '../storage/clients.js';
 import { findGrantedScopes } from '../storage/grants.js';
+import { reserveAttempt } from '../storage/rate-limits.js';
 import { ensureBrowserSecret, readBrowserSecret } from './browser.js';
 import type { AppContext } from './context.js';
 import { redirectWithError, renderErrorPage, respondToClient } from './errors.js';
@@ -141,10 +143,43 @@ export async function issueCodeAndRedirect(
     expiresAt: now + AUTHORIZATION_CODE_SECONDS * 1000,
   });
   request.log.info({ clientId: authorization.clientId, userId: session.userId }, 'authorization code issued');
+  if (authorization.codeChallenge !== undefined) {
+    await noteRepeatedChallenge(context, request, authorization.clientId, session.userId, authorization.codeChallenge.challenge);
+  }
 
   const parameters: Record<string, string> = { code };
   if (authorization.state !== undefined) parameters.state = authorization.state;
   return respondToClient(context, request, reply, authorization, parameters);
+}
+
+/** Codes of one client with the same PKCE challenge within this window are reported. */
+const CHALLENGE_REPEAT_WINDOW_SECONDS = 24 * 3600;
+
+/**
+ * Logs and audits a PKCE challenge that the client sent before within a day. A client with a
+ * constant code verifier loses PKCE's protection against stolen codes (RFC 9700 section
+ * 2.1.1). The code is still issued, because a browser that sends the same authorization request
+ * twice repeats its challenge legitimately.
+ */
+async function noteRepeatedChallenge(
+  context: AppContext,
+  request: FastifyRequest,
+  clientId: string,
+  userId: string,
+  challenge: string,
+): Promise<void> {
+  const limit = { name: 'pkce-challenge', maxAttempts: 1, windowSeconds: CHALLENGE_REPEAT_WINDOW_SECONDS };
+  const now = context.clock.now();
+  const seen = await reserveAttempt(context.db, limit, hashSecret(`${clientId} ${challenge}`), now);
+  if (seen.allowed) return;
+  request.log.warn({ clientId }, 'PKCE code_challenge repeated: the client may use a constant code_verifier');
+  await recordAuditEvent(context.db, {
+    type: 'pkce_challenge_repeated',
+    clientId,
+    userId,
+    detail: 'the client sent a code_challenge it had sent within the last day',
+    now,
+  });
 }
 
 export type PendingLookup =

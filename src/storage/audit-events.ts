@@ -10,6 +10,7 @@ export const AUDIT_EVENT_TYPES = [
   'user_disabled',
   'user_enabled',
   'password_changed',
+  'pkce_challenge_repeated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

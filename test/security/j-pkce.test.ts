@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { listLatestAuditEvents } from '../../src/storage/audit-events.js';
 import { BrowserSession, createPkce, locationOf } from '../support/browser-session.js';
 import { authorizationUrl, authorize, exchangeCode, requestToken, type CompletedAuthorization } from '../support/flows.js';
 import { startTestGatehouse, type TestClient, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
@@ -65,6 +66,26 @@ describe('PKCE at the token endpoint', () => {
     const callback = new URL(locationOf(response));
     assert.equal(callback.searchParams.get('error'), 'invalid_request');
     assert.equal(callback.searchParams.get('code'), null, 'no code');
+  });
+
+  // RFC 9700 section 2.1.1: a constant challenge means a constant verifier, which PKCE cannot protect.
+  it('reports a repeated challenge', async () => {
+    const repeatedEvents = async () =>
+      (await listLatestAuditEvents(gatehouse.database.db, 1000)).filter(
+        (event) => event.type === 'pkce_challenge_repeated' && event.clientId === client.clientId,
+      ).length;
+    const before = await repeatedEvents();
+    await authorize(browser, client, user);
+    await authorize(browser, client, user);
+    assert.equal(await repeatedEvents(), before, 'fresh challenges are not reported');
+
+    const constant = createPkce();
+    const first = await authorize(browser, client, user, { code_challenge: constant.challenge });
+    const second = await authorize(browser, client, user, { code_challenge: constant.challenge });
+    assert.equal(await repeatedEvents(), before + 1, 'the second use of one challenge is audited');
+    assert.notEqual(first.code, second.code, 'the code is still issued');
+    const tokens = await requestToken(gatehouse, client, codeForm(client, second, constant.verifier));
+    assert.equal(tokens.statusCode, 200, `the code still works with its verifier: ${tokens.body}`);
   });
 });
 
