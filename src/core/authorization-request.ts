@@ -49,8 +49,11 @@ export interface AuthorizationRequest {
   uiLocales: string | undefined;
   /** An ID token naming the user the client expects; the HTTP layer verifies its signature. */
   idTokenHint: string | undefined;
-  /** The `sub` of a verified id_token_hint: only that user may complete the request. */
-  idTokenHintSubject: string | undefined;
+  /**
+   * The user the client expects: the `sub` of a verified id_token_hint, or a `sub` value in the
+   * `claims` parameter (OpenID Connect Core section 5.5.1). Only that user may complete the request.
+   */
+  expectedSubject: string | undefined;
   /** The resource indicator of RFC 8707 that the tokens will be restricted to. */
   resource: string | undefined;
 }
@@ -134,7 +137,7 @@ export function validateAuthorizationRequest(
       loginHint: parameters.get('login_hint'),
       uiLocales: parameters.get('ui_locales'),
       idTokenHint: parameters.get('id_token_hint'),
-      idTokenHintSubject: undefined,
+      expectedSubject: claims?.subject,
       resource,
     };
   } catch (error) {

@@ -16,13 +16,15 @@ export interface InteractionProgress {
   consented: boolean;
 }
 
+const EXPECTED_SUBJECT_MISMATCH = "the logged-in user is not the user named by 'id_token_hint' or 'claims'";
+
 export type NextStep = { step: 'login' } | { step: 'consent' } | { step: 'issue_code'; session: AuthenticatedSession };
 
 /**
  * Decides what an authorization request needs next: a login, the consent page, or a code.
  *
  * A login is needed without a session, for prompt=login or select_account, when the last login
- * is older than max_age, and when the session's user is not the id_token_hint's subject; a login
+ * is older than max_age, and when the session's user is not the user the client expects; a login
  * during this request satisfies all of these. A remembered authorization that covers every
  * requested scope skips the consent page unless prompt=consent. With prompt=none, any step that
  * needs the user fails with login_required or consent_required instead (OpenID Connect Core
@@ -42,9 +44,9 @@ export function decideNextStep(
   }
   if (session === undefined) throw new LoginRequired('the user is not logged in');
 
-  if (request.idTokenHintSubject !== undefined && session.userId !== request.idTokenHintSubject) {
+  if (request.expectedSubject !== undefined && session.userId !== request.expectedSubject) {
     // The user logged in during this request, but as someone other than the client expected.
-    throw new LoginRequired("the logged-in user is not the subject of 'id_token_hint'");
+    throw new LoginRequired(EXPECTED_SUBJECT_MISMATCH);
   }
 
   const covered = grantedScopes !== undefined && isCoveredBy(request.scopes, grantedScopes);
@@ -70,8 +72,8 @@ function findLoginReason(
   if (request.maxAge !== undefined && now - session.authTime >= request.maxAge * 1000) {
     return "the last login is older than 'max_age'";
   }
-  if (request.idTokenHintSubject !== undefined && session.userId !== request.idTokenHintSubject) {
-    return "the logged-in user is not the subject of 'id_token_hint'";
+  if (request.expectedSubject !== undefined && session.userId !== request.expectedSubject) {
+    return EXPECTED_SUBJECT_MISMATCH;
   }
   return undefined;
 }

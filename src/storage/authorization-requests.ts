@@ -37,7 +37,7 @@ export async function insertPendingRequest(
       claims: serializeClaimsRequest(request.claims),
       login_hint: request.loginHint ?? null,
       ui_locales: request.uiLocales ?? null,
-      id_token_hint_subject: request.idTokenHintSubject ?? null,
+      id_token_hint_subject: request.expectedSubject ?? null,
       resource: request.resource ?? null,
       logged_in: 0,
       created_at: pending.now,
@@ -74,7 +74,7 @@ export async function findPendingRequest(
       loginHint: row.login_hint ?? undefined,
       uiLocales: row.ui_locales ?? undefined,
       idTokenHint: undefined,
-      idTokenHintSubject: row.id_token_hint_subject ?? undefined,
+      expectedSubject: row.id_token_hint_subject ?? undefined,
       resource: row.resource ?? undefined,
     },
   };

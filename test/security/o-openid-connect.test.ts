@@ -154,6 +154,46 @@ describe('OpenID Connect', () => {
     assert.equal(await countRows(gatehouse, 'authorization_codes'), codes, 'no code row');
   });
 
+  // OpenID Connect Core section 5.5.1: a requested `sub` value names the only user who may answer.
+  it("does not answer for another user's sub", async () => {
+    const browser = new BrowserSession(gatehouse.app);
+    await authorize(browser, client, alice, { scope: 'openid' });
+    const codes = await countRows(gatehouse, 'authorization_codes');
+
+    for (const target of ['id_token', 'userinfo']) {
+      const claims = JSON.stringify({ [target]: { sub: { value: bob.id } } });
+      const silent = authorizationUrl(client, { scope: 'openid', prompt: 'none', claims });
+      const callback = new URL(locationOf(await browser.get(silent.url)));
+      assert.equal(callback.searchParams.get('error'), 'login_required', `${target}: ${callback.href}`);
+      assert.equal(callback.searchParams.get('code'), null, `${target}: no code`);
+
+      const interactive = await browser.get(authorizationUrl(client, { scope: 'openid', claims }).url);
+      assert.match(locationOf(interactive), /^\/login/, `${target}: the login page, not a code for alice`);
+    }
+    assert.equal(await countRows(gatehouse, 'authorization_codes'), codes, 'no code row');
+
+    const ownSub = authorizationUrl(client, { scope: 'openid', claims: JSON.stringify({ id_token: { sub: { value: alice.id } } }) });
+    const own = new URL(locationOf(await browser.get(ownSub.url)));
+    assert.ok(own.searchParams.has('code'), `alice's own sub gets a code: ${own.href}`);
+  });
+
+  // OpenID Connect Core sections 5.4 and 5.5: the user consents per scope, so `claims` cannot widen it.
+  it('releases no claim beyond the granted scopes', async () => {
+    const claims = JSON.stringify({
+      id_token: { email: { essential: true }, name: null, preferred_username: null },
+      userinfo: { email: null, name: null },
+    });
+    const tokens = await obtainTokens(gatehouse, new BrowserSession(gatehouse.app), client, alice, { scope: 'openid', claims });
+    const idToken = jwtPayload(tokens.id_token ?? '');
+    for (const claim of ['email', 'name', 'preferred_username']) {
+      assert.equal(idToken[claim], undefined, `the ID token has no ${claim}`);
+    }
+    const userinfo = (await getUserinfo(gatehouse, tokens.access_token)).json();
+    assert.equal(userinfo.sub, alice.id, 'userinfo names the user');
+    assert.equal(userinfo.email, undefined, 'userinfo has no email');
+    assert.equal(userinfo.name, undefined, 'userinfo has no name');
+  });
+
   // OpenID Connect RP-Initiated Logout 1.0 section 2: logout without a valid hint asks the user.
   it('asks before an unverified logout', async () => {
     const bobToken = (await obtainTokens(gatehouse, new BrowserSession(gatehouse.app), client, bob, { scope: 'openid' })).id_token ?? '';

@@ -29,7 +29,7 @@ function request(
     loginHint: undefined,
     uiLocales: undefined,
     idTokenHint: undefined,
-    idTokenHintSubject: undefined,
+    expectedSubject: undefined,
     resource: undefined,
     ...extra,
   };
@@ -173,7 +173,7 @@ describe('decideNextStep', () => {
   });
 
   it('requires login for another id_token_hint subject', () => {
-    const hinted = request(['profile'], [], { idTokenHintSubject: 'user-2' });
+    const hinted = request(['profile'], [], { expectedSubject: 'user-2' });
     assert.equal(decideNextStep(hinted, SESSION, ['profile'], FRESH, NOW).step, 'login', 'the session belongs to user-1');
     assert.throws(
       () => decideNextStep(hinted, SESSION, ['profile'], { loggedIn: true, consented: false }, NOW),

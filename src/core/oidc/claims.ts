@@ -26,6 +26,8 @@ export const SUPPORTED_CLAIMS = ['sub', ...new Set(Object.values(SCOPE_CLAIMS).f
 export interface ClaimsRequest {
   userinfo: string[];
   idToken: string[];
+  /** A `value` requested for `sub`: only that user may complete the request (section 5.5.1). */
+  subject?: string;
 }
 
 /** Bound on the `claims` parameter's members, so a request cannot make Gatehouse do unbounded work. */
@@ -56,19 +58,37 @@ export function parseClaimsRequest(value: string | undefined): ClaimsRequest | u
     }
     return Object.keys(members);
   };
-  const request = { userinfo: readMembers('userinfo'), idToken: readMembers('id_token') };
+  const request: ClaimsRequest = { userinfo: readMembers('userinfo'), idToken: readMembers('id_token') };
   if (request.userinfo.length + request.idToken.length > MAX_REQUESTED_CLAIMS) {
     throw new InvalidRequest(`'claims' must not request more than ${MAX_REQUESTED_CLAIMS} claims`);
   }
+  const subjects = new Set([readSubjectValue(parsed, 'id_token'), readSubjectValue(parsed, 'userinfo')]);
+  subjects.delete(undefined);
+  if (subjects.size > 1) throw new InvalidRequest("'claims' must not request two different 'sub' values");
+  const [subject] = subjects;
+  if (subject !== undefined) request.subject = subject;
   return request;
 }
 
+/** Reads `claims.<target>.sub.value`, which must be a string when present. */
+function readSubjectValue(parsed: Record<string, unknown>, target: 'userinfo' | 'id_token'): string | undefined {
+  const members = parsed[target];
+  if (!isPlainObject(members)) return undefined;
+  const sub = members.sub;
+  if (!isPlainObject(sub) || sub.value === undefined) return undefined;
+  if (typeof sub.value !== 'string' || sub.value.length === 0) {
+    throw new InvalidRequest(`'claims.${target}.sub.value' must be a non-empty string`);
+  }
+  return sub.value;
+}
+
 /**
- * Returns the claims about the user that the scopes release, plus individually requested claims
- * that Gatehouse supports. Individual claims still need the `openid` scope, so a plain OAuth
- * token never gains them. With `includeScopeClaims` false (for ID tokens, which OpenID Connect
- * Core section 5.4 leaves scope claims out of when an access token is issued), only `sub` and
- * the individually requested claims are returned.
+ * Returns the claims about the user that the scopes release, plus individually requested claims.
+ * The user consents per scope, so an individually requested claim is released only when a granted
+ * scope covers it: the `claims` parameter chooses where a claim goes, never widens what is
+ * released. Individual claims also need the `openid` scope. With `includeScopeClaims` false (for
+ * ID tokens, which OpenID Connect Core section 5.4 leaves scope claims out of when an access
+ * token is issued), only `sub` and the individually requested claims are returned.
  */
 export function buildUserClaims(
   user: UserProfile,
@@ -76,9 +96,12 @@ export function buildUserClaims(
   individuallyRequested: readonly string[] = [],
   includeScopeClaims = true,
 ): Record<string, unknown> {
-  const names = new Set<string>();
-  if (includeScopeClaims) for (const scope of scopes) for (const claim of SCOPE_CLAIMS[scope] ?? []) names.add(claim);
-  if (scopes.includes('openid')) for (const claim of individuallyRequested) names.add(claim);
+  const released = new Set<string>();
+  for (const scope of scopes) for (const claim of SCOPE_CLAIMS[scope] ?? []) released.add(claim);
+  const names = new Set<string>(includeScopeClaims ? released : []);
+  if (scopes.includes('openid')) {
+    for (const claim of individuallyRequested) if (released.has(claim)) names.add(claim);
+  }
 
   const claims: Record<string, unknown> = { sub: user.id };
   const values: Record<string, unknown> = {
@@ -102,7 +125,9 @@ export function serializeClaimsRequest(request: ClaimsRequest | undefined): stri
 export function deserializeClaimsRequest(value: string | null): ClaimsRequest | undefined {
   if (value === null) return undefined;
   const parsed = JSON.parse(value) as ClaimsRequest;
-  return { userinfo: parsed.userinfo ?? [], idToken: parsed.idToken ?? [] };
+  const request: ClaimsRequest = { userinfo: parsed.userinfo ?? [], idToken: parsed.idToken ?? [] };
+  if (typeof parsed.subject === 'string') request.subject = parsed.subject;
+  return request;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -61,7 +61,11 @@ async function authorize(context: AppContext, request: FastifyRequest, reply: Fa
       const target = { redirectUri: authorization.redirectUri, state: authorization.state, responseMode: authorization.responseMode };
       return redirectWithError(context, request, reply, target, new InvalidRequest("'id_token_hint' is not a valid ID token issued to this client"));
     }
-    authorization = { ...authorization, idTokenHint: undefined, idTokenHintSubject: subject };
+    if (authorization.expectedSubject !== undefined && authorization.expectedSubject !== subject) {
+      const target = { redirectUri: authorization.redirectUri, state: authorization.state, responseMode: authorization.responseMode };
+      return redirectWithError(context, request, reply, target, new InvalidRequest("'claims' and 'id_token_hint' name different users"));
+    }
+    authorization = { ...authorization, idTokenHint: undefined, expectedSubject: subject };
   }
 
   const current = await loadSession(context, request);
