@@ -50,7 +50,7 @@ export function extractClientCredentials(
  */
 function decodeBasicCredentials(encoded: string): { clientId: string; secret: string } {
   const fail = (detail: string): never => {
-    throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, detail, true);
+    throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, detail);
   };
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) fail('Basic credentials are not Base64');
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
@@ -70,12 +70,12 @@ function decodeBasicCredentials(encoded: string): { clientId: string; secret: st
 
 /**
  * Checks the presented credentials against the registered client. Unknown clients, wrong secrets,
- * a secret from a public client and a missing secret all fail with the same invalid_client answer.
+ * another method than the registered one, a secret from a public client and a missing secret all
+ * fail with the same invalid_client answer.
  */
 export function authenticateClient(presented: PresentedClientCredentials, client: Client | undefined): Client {
-  const usedBasic = presented.method === 'client_secret_basic';
   const fail = (detail: string): never => {
-    throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, detail, usedBasic);
+    throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, detail);
   };
 
   if (client === undefined) {
@@ -84,9 +84,9 @@ export function authenticateClient(presented: PresentedClientCredentials, client
     return fail(`unknown client '${presented.clientId}'`);
   }
   if (client.disabled) return fail(`client '${client.id}' is disabled`);
-  // A confidential client may send its secret either way; a public client has no secret to send.
-  const registeredPublic = client.tokenEndpointAuthMethod === 'none';
-  if (registeredPublic !== (presented.method === 'none')) {
+  // The registered method is the only one accepted (OpenID Connect Core section 9), so a secret
+  // meant for the Authorization header is refused in a form body, where logs may keep it.
+  if (presented.method !== client.tokenEndpointAuthMethod) {
     return fail(`client '${client.id}' is registered for ${client.tokenEndpointAuthMethod}, not ${presented.method}`);
   }
   if (presented.method === 'none') return client;

@@ -28,15 +28,6 @@ export class InvalidRequest extends OAuthError {
 export class InvalidClient extends OAuthError {
   readonly code = 'invalid_client';
   override readonly status: number = 401;
-
-  /** Set when the client tried HTTP Basic, so the response carries WWW-Authenticate (RFC 6749 section 5.2). */
-  constructor(
-    description: string,
-    detail?: string,
-    readonly usedBasicAuthentication = false,
-  ) {
-    super(description, detail);
-  }
 }
 
 /**

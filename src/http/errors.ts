@@ -14,9 +14,8 @@ import type { AppContext } from './context.js';
 
 /** Sends an OAuth error as JSON (RFC 6749 section 5.2), never cached. */
 export function sendJsonError(reply: FastifyReply, error: OAuthError): FastifyReply {
-  if (error instanceof InvalidClient && error.usedBasicAuthentication) {
-    reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"');
-  }
+  // RFC 9110 section 15.5.2: every 401 carries a challenge. Basic is the scheme clients should use.
+  if (error.status === 401) reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"');
   if (error instanceof ClientAuthenticationPaused || error instanceof IntrospectionPaused) {
     reply.header('retry-after', String(error.retryAfterSeconds));
   }

@@ -57,10 +57,22 @@ describe('token endpoint', () => {
     });
 
     it('accepts client_secret_post', async () => {
-      const authorization = await newAuthorization();
-      const response = await requestTokenWithPost(gatehouse, client, codeForm(client, authorization));
+      const postClient = await gatehouse.createClient({ name: 'Post App', tokenEndpointAuthMethod: 'client_secret_post' });
+      const authorization = await newAuthorization(postClient);
+      const response = await requestTokenWithPost(gatehouse, postClient, codeForm(postClient, authorization));
       assert.equal(response.statusCode, 200, response.body);
       assert.equal(typeof response.json().access_token, 'string', 'an access token is issued');
+    });
+
+    // OpenID Connect Core section 9: the client uses the method it registered.
+    it('rejects a method other than the registered one', async () => {
+      const postClient = await gatehouse.createClient({ name: 'Post Only App', tokenEndpointAuthMethod: 'client_secret_post' });
+      const posted = await requestTokenWithPost(gatehouse, client, codeForm(client, await newAuthorization()));
+      assert.equal(posted.statusCode, 401, `a Basic client posting its secret: ${posted.body}`);
+      assert.equal(posted.json().error, 'invalid_client', 'invalid_client for the posted secret');
+      const basic = await exchangeCode(gatehouse, postClient, await newAuthorization(postClient));
+      assert.equal(basic.statusCode, 401, `a post client using Basic: ${basic.body}`);
+      assert.equal(basic.json().error, 'invalid_client', 'invalid_client for Basic');
     });
 
     it('rejects wrong Basic secret with challenge', async () => {

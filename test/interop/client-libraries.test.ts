@@ -25,6 +25,7 @@ describe('client library interoperability', () => {
   let gatehouse: TestGatehouse;
   let user: TestUser;
   let confidential: TestClient;
+  let postClient: TestClient;
 
   before(async () => {
     gatehouse = await startTestGatehouse({ listen: true });
@@ -32,6 +33,12 @@ describe('client library interoperability', () => {
     confidential = await gatehouse.createClient({
       name: 'Interop App',
       redirectUris: ['http://127.0.0.1:8123/callback'],
+    });
+    postClient = await gatehouse.createClient({
+      name: 'Interop Post App',
+      redirectUris: ['http://127.0.0.1:8124/callback'],
+      tokenEndpointAuthMethod: 'client_secret_post',
+      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
     });
   });
   after(() => gatehouse.stop());
@@ -141,15 +148,15 @@ describe('client library interoperability', () => {
   it('openid-client runs code, refresh and client credentials', async () => {
     const config = await client.discovery(
       new URL(gatehouse.baseUrl),
-      confidential.clientId,
+      postClient.clientId,
       undefined,
-      client.ClientSecretPost(confidential.secret ?? ''),
+      client.ClientSecretPost(postClient.secret ?? ''),
       { algorithm: 'oauth2', execute: [client.allowInsecureRequests] },
     );
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const authorizationUrl = client.buildAuthorizationUrl(config, {
-      redirect_uri: confidential.redirectUri,
+      redirect_uri: postClient.redirectUri,
       scope: 'profile',
       state,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),

@@ -124,7 +124,8 @@ describe('token endpoint security', () => {
 
     const postFailure = await postTokenForm(gatehouse, { ...form, client_id: 'no-such-client', client_secret: 'x' });
     assertTokenError(postFailure, 401, 'invalid_client', 'client_secret_post failure');
-    assert.equal(postFailure.headers['www-authenticate'], undefined, 'no Basic challenge without Basic');
+    // RFC 9110 section 15.5.2: a 401 always carries a challenge.
+    assert.match(String(postFailure.headers['www-authenticate']), /^Basic realm="gatehouse"/, 'a challenge on every 401');
     await assertCodeStillRedeemable(authorization, 'failed authentication');
   });
 

@@ -86,7 +86,7 @@ async function authenticateCaller(
     }
     if (!(error instanceof InvalidClient)) throw error;
     await recordAuthenticationFailure(context, request, presented?.clientId, error);
-    throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, error.detail, true);
+    throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, error.detail);
   }
 }
 
@@ -95,7 +95,7 @@ async function checkCallerCredentials(
   presented: PresentedClientCredentials,
 ): Promise<IntrospectionCaller> {
   const fail = (detail: string): never => {
-    throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, detail, true);
+    throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, detail);
   };
   if (presented.method === 'none') return fail(`'${presented.clientId}' sent no secret; public clients cannot introspect`);
   if (presented.clientId.length > MAX_CALLER_ID_LENGTH) return fail('caller id too long');
