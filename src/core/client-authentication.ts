@@ -71,7 +71,7 @@ function decodeBasicCredentials(encoded: string): { clientId: string; secret: st
 /**
  * Checks the presented credentials against the registered client. Unknown clients, wrong secrets,
  * another method than the registered one, a secret from a public client and a missing secret all
- * fail with the same invalid_client answer.
+ * fail with the same invalid_client response.
  */
 export function authenticateClient(presented: PresentedClientCredentials, client: Client | undefined): Client {
   const fail = (detail: string): never => {

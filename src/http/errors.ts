@@ -85,6 +85,12 @@ export function respondToClient(
 /** Maps errors that reached Fastify (from parsers, limits or handlers) to a safe response. */
 export function installErrorHandlers(app: FastifyInstance, context: AppContext): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    if (isClientAbort(error, request)) {
+      // The client closed the connection while sending the body: nobody reads the response, and
+      // the database is fine, so this is neither an outage nor a server fault.
+      request.log.info('request aborted by the client');
+      return reply.status(400).send();
+    }
     const format = request.routeOptions.config?.errorFormat ?? 'page';
     const oauthError = toOAuthError(error);
 
@@ -166,6 +172,11 @@ const CONNECTION_ERROR_CODES = new Set([
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
 ]);
+
+/** True for the error Node raises when the client closes the connection before the body ends. */
+function isClientAbort(error: Error, request: FastifyRequest): boolean {
+  return (error as { code?: unknown }).code === 'ECONNRESET' && error.message === 'aborted' && request.raw.readableAborted;
+}
 
 function toOAuthError(error: Error): OAuthError {
   if (error instanceof OAuthError) return error;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { BrowserSession, formValue, locationOf } from '../support/browser-session.js';
@@ -170,5 +171,44 @@ describe('hostile input', () => {
   it('still redeems a code afterwards', async () => {
     const response = await exchangeCode(gatehouse, client, await authorize(browser, client, user));
     assert.equal(response.statusCode, 200, response.body);
+  });
+});
+
+describe('aborted uploads', () => {
+  let gatehouse: TestGatehouse;
+
+  before(async () => {
+    gatehouse = await startTestGatehouse({ listen: true, captureLogs: true });
+  });
+  after(() => gatehouse.stop());
+
+  /** Sends a request head that announces more body than it sends, then closes the connection. */
+  function abortUpload(path: string): Promise<void> {
+    const { port } = new URL(gatehouse.baseUrl);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+            'Content-Length: 1000\r\n\r\ngrant_type=c',
+        );
+        setTimeout(() => socket.destroy(), 100);
+      });
+      socket.once('close', () => resolve());
+      socket.once('error', reject);
+    });
+  }
+
+  it('logs an aborted body at info level', async () => {
+    for (const path of ['/token', '/login', '/introspect']) await abortUpload(path);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const faults = gatehouse.logLines.filter((line) => Number(line.level) >= 50);
+    assert.deepEqual(faults.map((line) => line.msg), [], 'no error-level log line');
+    const aborted = gatehouse.logLines.filter((line) => line.msg === 'request aborted by the client');
+    assert.equal(aborted.length, 3, 'each abort is logged once at info level');
+
+    const metadata = await fetch(`${gatehouse.baseUrl}/.well-known/openid-configuration`);
+    assert.equal(metadata.status, 200, 'the server still answers');
+    assert.equal(gatehouse.logLines.filter((line) => line.msg === 'database available again').length, 0, 'no false recovery');
   });
 });

@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import type { Clock } from '../../src/clock.js';
 import { loadConfiguration, type Configuration } from '../../src/config.js';
 import { generateId, generateSecret, hashSecret } from '../../src/core/secrets.js';
@@ -32,6 +33,8 @@ export interface TestGatehouse extends Gatehouse {
   config: Configuration;
   /** Set when started with `listen: true`. */
   baseUrl: string;
+  /** Parsed log lines, collected when started with `captureLogs: true`. */
+  logLines: Array<Record<string, unknown>>;
   createUser(user?: Partial<TestUserInput>): Promise<TestUser>;
   createClient(client?: Partial<TestClientInput>): Promise<TestClient>;
   createResourceServer(server?: Partial<TestResourceServerInput>): Promise<TestResourceServer>;
@@ -90,6 +93,8 @@ export interface StartOptions {
   environment?: Record<string, string>;
   /** Listen on 127.0.0.1 with a free port and use it as the issuer. */
   listen?: boolean;
+  /** Collect the info-level log into `logLines` instead of logging nothing. */
+  captureLogs?: boolean;
 }
 
 /** Starts Gatehouse on a fresh test database, without logging. */
@@ -107,7 +112,15 @@ export async function startTestGatehouse(options: StartOptions = {}): Promise<Te
     baseUrl = `http://127.0.0.1:${port}`;
     finalConfig = { ...config, issuer: baseUrl, port };
   }
-  const gatehouse = await createGatehouse(finalConfig, { clock, logger: false });
+  const logLines: Array<Record<string, unknown>> = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      callback();
+    },
+  });
+  const logger = options.captureLogs === true ? { level: 'info', stream: logStream } : false;
+  const gatehouse = await createGatehouse(finalConfig, { clock, logger });
   if (options.listen === true) await gatehouse.app.listen({ port: finalConfig.port, host: '127.0.0.1' });
 
   const { db } = gatehouse.database;
@@ -120,6 +133,7 @@ export async function startTestGatehouse(options: StartOptions = {}): Promise<Te
     clock,
     config: gatehouse.context.config,
     baseUrl,
+    logLines,
     async createUser(input = {}) {
       userCount += 1;
       const user: TestUser = {
