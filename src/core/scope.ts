@@ -41,13 +41,20 @@ export function formatScope(scopes: readonly string[]): string {
   return scopes.join(' ');
 }
 
-/** Rejects any requested scope that the client is not registered for. */
-export function checkScopesAllowed(requested: readonly string[], allowed: readonly string[]): void {
+/**
+ * Rejects any requested scope outside `allowed`: the client's registered scopes, or the scopes
+ * of the grant being refreshed. `reason` starts the error description.
+ */
+export function checkScopesAllowed(
+  requested: readonly string[],
+  allowed: readonly string[],
+  reason = 'the client is not allowed to request',
+): void {
   const allowedSet = new Set(allowed);
   const denied = requested.filter((scope) => !allowedSet.has(scope));
   if (denied.length > 0) {
     const names = denied.map((scope) => `'${scope}'`).join(', ');
-    throw new InvalidScope(`the client is not allowed to request scope ${names}`);
+    throw new InvalidScope(`${reason} scope ${names}`);
   }
 }
 

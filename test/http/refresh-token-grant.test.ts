@@ -128,6 +128,7 @@ describe('refresh token grant', () => {
     const tokensBefore = await countRows(gatehouse, 'access_tokens');
     const wider = await refresh(client, original.refreshToken, 'profile email');
     assertInvalid(wider, 'invalid_scope', 'a scope beyond the original grant');
+    assert.equal(wider.json().error_description, "the refresh token was not granted scope 'email'", 'the reason names the grant');
     assert.equal(await countRows(gatehouse, 'access_tokens'), tokensBefore, 'no access token was stored');
 
     const retry = toPair(await refresh(client, original.refreshToken), 'the refresh after invalid_scope');

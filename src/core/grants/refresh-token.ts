@@ -7,6 +7,9 @@ import { chooseAccessTokenFormat, issueTokens, type TokenResponse } from '../tok
 import type { GrantContext, GrantHandler } from './grant.js';
 import { resolveTargetResource } from './target-resource.js';
 
+/** Starts the invalid_scope description for a scope beyond the refreshed grant. */
+const NOT_GRANTED = 'the refresh token was not granted';
+
 /**
  * The refresh token grant (RFC 6749 section 6) with rotation on every use.
  *
@@ -25,7 +28,7 @@ async function handle(context: GrantContext): Promise<TokenResponse> {
   // checks, so reuse of a rotated-out token still revokes its family below.
   const usable = await store.findUsableRefreshToken(tokenHash, client.id, now);
   if (usable !== undefined) {
-    if (requestedScopes !== undefined) checkScopesAllowed(requestedScopes, usable.scopes);
+    if (requestedScopes !== undefined) checkScopesAllowed(requestedScopes, usable.scopes, NOT_GRANTED);
     chooseGrantedResource(context.requestedResource?.audience, usable.resource);
   }
 
@@ -41,7 +44,7 @@ async function handle(context: GrantContext): Promise<TokenResponse> {
 
   const rotated = use.token;
   // A refresh token's scopes never change, so this repeats the check above on the same row.
-  if (requestedScopes !== undefined) checkScopesAllowed(requestedScopes, rotated.scopes);
+  if (requestedScopes !== undefined) checkScopesAllowed(requestedScopes, rotated.scopes, NOT_GRANTED);
   const resource = await resolveTargetResource(context, rotated.resource);
   const accessScopes = limitScopesToResource(requestedScopes ?? rotated.scopes, resource);
 
