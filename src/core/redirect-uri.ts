@@ -27,12 +27,28 @@ export function findRedirectUriProblem(uri: string, policy: RedirectUriPolicy): 
     return 'must be an absolute URI';
   }
   if (uri.includes('#')) return 'must not contain a fragment';
+  if (/[\u0000-\u0020\u007f]/.test(uri)) return 'must not contain spaces or control characters';
+  if (/%(?:[01][0-9a-f]|7f)/i.test(uri)) return 'must not contain percent-encoded control characters';
+  if (hasDotSegment(uri)) return "must not contain '.' or '..' path segments";
   if (FORBIDDEN_SCHEMES.has(parsed.protocol)) return `must not use the '${parsed.protocol}' scheme`;
   if (parsed.username !== '' || parsed.password !== '') return 'must not contain user information';
   if (parsed.protocol === 'http:' && !LOOPBACK_HOSTS.has(parsed.hostname) && !policy.allowInsecureHttp) {
     return 'must use https unless the host is a loopback address';
   }
   return undefined;
+}
+
+/**
+ * True when the path contains a `.` or `..` segment, plain or percent-encoded. A browser resolves
+ * such a path to another one, so the registered string would not be where the code goes.
+ */
+function hasDotSegment(uri: string): boolean {
+  const authorityStart = uri.indexOf('//');
+  const afterScheme = authorityStart >= 0 ? uri.slice(authorityStart + 2) : uri.slice(uri.indexOf(':') + 1);
+  const pathStart = authorityStart >= 0 ? afterScheme.search(/[/?]/) : 0;
+  if (pathStart < 0) return false;
+  const path = afterScheme.slice(pathStart).split('?')[0] ?? '';
+  return path.split('/').some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment));
 }
 
 /** Finds the registered redirect URI that the requested one matches, or undefined. */

@@ -93,6 +93,8 @@ describe('findRedirectUriProblem', () => {
     'http://[::1]/callback',
     'http://localhost:3000/callback',
     'com.example.app:/oauth/callback',
+    'https://app.example.com/v1.2/callback',
+    'https://app.example.com/.well-known/callback?next=..',
   ];
   for (const uri of accepted) {
     it(`accepts ${uri}`, () => {
@@ -114,6 +116,12 @@ describe('findRedirectUriProblem', () => {
     { name: 'http on a private address', uri: 'http://10.0.0.5/callback', problem: /must use https/ },
     { name: 'a relative URI', uri: '/callback', problem: /absolute URI/ },
     { name: 'user information', uri: 'https://user:pass@app.example.com/callback', problem: /user information/ },
+    { name: 'a dot-dot segment', uri: 'https://app.example.com/cb/../x', problem: /path segments/ },
+    { name: 'an encoded dot-dot segment', uri: 'https://app.example.com/cb/%2E%2e/x', problem: /path segments/ },
+    { name: 'a trailing dot segment', uri: 'https://app.example.com/cb/.', problem: /path segments/ },
+    { name: 'a dot segment in a private scheme', uri: 'com.example.app:/../cb', problem: /path segments/ },
+    { name: 'an encoded CR LF', uri: 'https://app.example.com/cb%0d%0aSet-Cookie:x=1', problem: /control characters/ },
+    { name: 'a space', uri: 'https://app.example.com/my callback', problem: /spaces or control/ },
     {
       name: 'an overlong URI',
       uri: `https://app.example.com/${'a'.repeat(MAX_REDIRECT_URI_LENGTH)}`,
