@@ -59,7 +59,8 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
     // request.ip, which the rate limits count by, is the client's address only when the
     // X-Forwarded-For entries of exactly this many trusted proxies are honoured.
     trustProxy: (_address: string, hop: number) => hop < context.config.trustedProxies,
-    // A HEAD request must never run a GET handler that issues a code or ends a session.
+    // A HEAD request must never run a GET handler that issues a code or ends a session, so only
+    // the documents without side effects (metadata, JWKS, static assets) opt in to HEAD.
     exposeHeadRoutes: false,
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: 30_000,

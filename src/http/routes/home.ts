@@ -15,7 +15,7 @@ export function registerHomeRoutes(app: FastifyInstance, context: AppContext): v
     });
   });
 
-  app.get('/assets/gatehouse.css', (_request, reply) =>
+  app.get('/assets/gatehouse.css', { exposeHeadRoute: true }, (_request, reply) =>
     reply
       .header('content-type', 'text/css; charset=utf-8')
       .header('cache-control', 'public, max-age=3600')
@@ -23,9 +23,9 @@ export function registerHomeRoutes(app: FastifyInstance, context: AppContext): v
   );
 
   // Browsers ask for a favicon on every page; 204 keeps their consoles free of 404 errors.
-  app.get('/favicon.ico', (_request, reply) => reply.header('cache-control', 'public, max-age=86400').status(204).send());
+  app.get('/favicon.ico', { exposeHeadRoute: true }, (_request, reply) => reply.header('cache-control', 'public, max-age=86400').status(204).send());
 
-  app.get('/assets/form-post.js', (_request, reply) =>
+  app.get('/assets/form-post.js', { exposeHeadRoute: true }, (_request, reply) =>
     reply
       .header('content-type', 'text/javascript; charset=utf-8')
       .header('cache-control', 'public, max-age=3600')

@@ -56,7 +56,7 @@ export function buildOpenIdConfiguration(issuer: string): Record<string, unknown
 export function registerMetadataRoutes(app: FastifyInstance, context: AppContext): void {
   const serve = (path: string, document: Record<string, unknown>) => {
     const body = JSON.stringify(document);
-    app.get(path, { config: { errorFormat: 'json' } }, (_request, reply) =>
+    app.get(path, { exposeHeadRoute: true, config: { errorFormat: 'json' } }, (_request, reply) =>
       reply
         .header('content-type', 'application/json; charset=utf-8')
         .header('cache-control', 'public, max-age=300')
@@ -66,7 +66,7 @@ export function registerMetadataRoutes(app: FastifyInstance, context: AppContext
   serve('/.well-known/oauth-authorization-server', buildAuthorizationServerMetadata(context.config.issuer));
   serve('/.well-known/openid-configuration', buildOpenIdConfiguration(context.config.issuer));
 
-  app.get('/jwks', { config: { errorFormat: 'json' } }, async (_request, reply) =>
+  app.get('/jwks', { exposeHeadRoute: true, config: { errorFormat: 'json' } }, async (_request, reply) =>
     reply
       .header('content-type', 'application/json; charset=utf-8')
       // Short, so relying parties see a new key soon after a rotation.
