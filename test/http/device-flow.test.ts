@@ -204,6 +204,9 @@ describe('device authorization grant', () => {
     const limited = await other.postForm('/device', { csrf_token: csrfToken, user_code: started.user_code });
     assert.equal(limited.statusCode, 429, 'even a right code is refused once the limit is reached');
     assert.match(limited.body, /Too many wrong codes/, 'the page says why');
+    const retryAfter = Number(limited.headers['retry-after']);
+    assert.ok(retryAfter >= 1 && retryAfter <= USER_CODE_WINDOW_SECONDS, `Retry-After within the window: ${retryAfter}`);
+    assert.match(limited.body, new RegExp(`Try again in ${Math.ceil(retryAfter / 60)} minutes`), 'the page says how long to wait');
 
     gatehouse.clock.advance(USER_CODE_WINDOW_SECONDS);
     const fresh = await startDeviceAuthorization(gatehouse, tvClient);

@@ -68,15 +68,22 @@ function renderEntry(
   form: { userCode: string; error: MessageKey | undefined; status: number },
 ): FastifyReply {
   // The wrong-code limit counts in fixed windows; the end of the current one is when to retry.
+  let retryAfterMinutes: number | undefined;
   if (form.status === 429) {
     const windowMs = USER_CODE_WINDOW_SECONDS * 1000;
-    const now = context.clock.now();
-    reply.header('retry-after', String(Math.max(1, Math.ceil((windowMs - (now % windowMs)) / 1000))));
+    const retryAfterSeconds = Math.max(1, Math.ceil((windowMs - (context.clock.now() % windowMs)) / 1000));
+    reply.header('retry-after', String(retryAfterSeconds));
+    retryAfterMinutes = Math.ceil(retryAfterSeconds / 60);
   }
   return context.views.render(
     reply,
     'device',
-    { userCode: form.userCode, error: form.error, csrfToken: csrfToken(current.secret, ENTRY_CSRF_PURPOSE) },
+    {
+      userCode: form.userCode,
+      error: form.error,
+      retryAfterMinutes,
+      csrfToken: csrfToken(current.secret, ENTRY_CSRF_PURPOSE),
+    },
     form.status,
   );
 }
