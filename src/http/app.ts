@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { parse as parseQueryString } from 'node:querystring';
+import { answerClientError } from './client-errors.js';
 import type { AppContext } from './context.js';
 import { installCors } from './cors.js';
 import { installErrorHandlers } from './errors.js';
@@ -67,6 +68,7 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
     connectionTimeout: 60_000,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
   });
 
   await app.register(cookie);

@@ -174,7 +174,7 @@ describe('hostile input', () => {
   });
 });
 
-describe('aborted uploads', () => {
+describe('raw connections', () => {
   let gatehouse: TestGatehouse;
 
   before(async () => {
@@ -197,6 +197,34 @@ describe('aborted uploads', () => {
       socket.once('error', reject);
     });
   }
+
+  /** Sends raw bytes and returns everything the server writes back before it closes. */
+  function exchangeRaw(request: string): Promise<string> {
+    const { port } = new URL(gatehouse.baseUrl);
+    return new Promise((resolve, reject) => {
+      let received = '';
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(request));
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.once('close', () => resolve(received));
+      socket.once('error', reject);
+      setTimeout(() => socket.destroy(), 2000);
+    });
+  }
+
+  it('answers malformed HTTP with an OAuth error', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['a broken request line', 'GET /token HTTP/9.9 extra\r\n\r\n', /^HTTP\/1\.1 400 /],
+      ['a header without a colon', 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nbroken header\r\n\r\n', /^HTTP\/1\.1 400 /],
+      ['oversized headers', `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
+    ];
+    for (const [name, request, statusLine] of cases) {
+      const response = await exchangeRaw(request);
+      assert.match(response, statusLine, `${name}: the status line`);
+      const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+      assert.equal(body.error, 'invalid_request', `${name}: invalid_request`);
+      assert.equal(typeof body.error_description, 'string', `${name}: a description`);
+    }
+  });
 
   it('logs an aborted body at info level', async () => {
     for (const path of ['/token', '/login', '/introspect']) await abortUpload(path);
