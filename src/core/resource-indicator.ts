@@ -80,11 +80,19 @@ export async function resolveResource(
   return server;
 }
 
-/** Returns the scopes an access token for `server` may carry: the given ones the server allows, in order. */
+/**
+ * Returns the scopes an access token for `server` may carry: the given ones the server allows, in
+ * order. When the server allows none of them, the token would grant nothing, so the request fails
+ * with invalid_scope (RFC 8707 section 2.2) instead.
+ */
 export function limitScopesToResource(scopes: readonly string[], server: ResourceServer | undefined): string[] {
   if (server === undefined) return [...scopes];
   const allowed = new Set(server.allowedScopes);
-  return scopes.filter((scope) => allowed.has(scope));
+  const limited = scopes.filter((scope) => allowed.has(scope));
+  if (scopes.length > 0 && limited.length === 0) {
+    throw new InvalidScope(`'resource' ${server.audience} allows none of the scopes ${scopes.map((scope) => `'${scope}'`).join(', ')}`);
+  }
+  return limited;
 }
 
 /** Rejects requested scopes that the resource server does not allow. */

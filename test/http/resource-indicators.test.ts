@@ -66,6 +66,15 @@ describe('resource indicators', () => {
     assert.equal(body.scope, 'api:read', 'with the scopes that resource allows');
   });
 
+  it('rejects a resource that allows none of the scopes', async () => {
+    const authorization = await authorize(browser, client, user, { scope: 'profile service:sync', resource: api.audience });
+    const tokensBefore = await countRows(gatehouse, 'access_tokens');
+    const response = await exchangeCode(gatehouse, client, authorization);
+    assert.equal(response.statusCode, 400, `no empty token: ${response.body}`);
+    assert.equal(response.json().error, 'invalid_scope', 'invalid_scope');
+    assert.equal(await countRows(gatehouse, 'access_tokens'), tokensBefore, 'no access token was stored');
+  });
+
   it('rejects another resource than authorized', async () => {
     const authorization = await authorize(browser, client, user, { scope: 'api:read', resource: api.audience });
     const tokensBefore = await countRows(gatehouse, 'access_tokens');
