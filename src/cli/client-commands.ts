@@ -1,6 +1,7 @@
 import { GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS, type GrantType, type TokenEndpointAuthMethod } from '../core/client.js';
 import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, SIGNING_ALGORITHMS } from '../core/oidc/algorithms.js';
 import { findRedirectUriProblem } from '../core/redirect-uri.js';
+import { RESOURCE_SERVER_ID_PREFIX } from '../core/resource-indicator.js';
 import { BUILTIN_SCOPES, isValidScopeToken } from '../core/scope.js';
 import { generateId, generateSecret, hashSecret } from '../core/secrets.js';
 import { loadConfiguration } from '../config.js';
@@ -134,7 +135,9 @@ async function createClient(args: string[]): Promise<number> {
   const registration = parseClientRegistration(options, config.allowInsecureRedirectUris);
   const tokenSettings = parseClientTokenSettings(options);
 
-  const clientId = generateId();
+  let clientId = generateId();
+  // Ids with the resource server prefix are resource servers at the introspection endpoint.
+  while (clientId.startsWith(RESOURCE_SERVER_ID_PREFIX)) clientId = generateId();
   const secret = registration.isPublic ? undefined : generateSecret();
   await withDatabase(async ({ db }) => {
     await checkResourcesRegistered(db, tokenSettings.allowedResources);

@@ -5,8 +5,9 @@ import {
   type PresentedClientCredentials,
 } from '../core/client-authentication.js';
 import type { Client } from '../core/client.js';
-import { ClientAuthenticationPaused, InvalidClient, InvalidRequest } from '../core/errors.js';
+import { ClientAuthenticationPaused, InvalidClient, InvalidRequest, UnauthorizedClient } from '../core/errors.js';
 import { entriesOf, readParameters, repeatedParametersError, type Parameters } from '../core/params.js';
+import { RESOURCE_SERVER_ID_PREFIX } from '../core/resource-indicator.js';
 import { findClient } from '../storage/clients.js';
 import { recordAuditEvent } from '../storage/audit-events.js';
 import { checkClientAuthenticationAllowed, countClientAuthenticationFailure } from './client-auth-throttle.js';
@@ -46,6 +47,12 @@ export async function authenticateClientRequest(
   let presented: PresentedClientCredentials | undefined;
   try {
     presented = extractClientCredentials(request.headers.authorization, parameters);
+    if (presented.clientId.startsWith(RESOURCE_SERVER_ID_PREFIX)) {
+      // Not a failed guess: the caller is a resource server at an endpoint meant for clients. Its
+      // secret is not checked here, so neither this response nor a count against its id reveals it.
+      request.log.info({ callerId: presented.clientId }, 'resource server at a client endpoint');
+      throw new UnauthorizedClient('resource servers may only call the introspection endpoint');
+    }
     await checkClientAuthenticationAllowed(context, presented.clientId, request.ip);
     const client =
       presented.clientId.length > MAX_CLIENT_ID_LENGTH ? undefined : await findClient(context.db, presented.clientId);

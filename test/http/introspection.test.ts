@@ -139,6 +139,22 @@ describe('token introspection', () => {
     assert.equal(await countRows(gatehouse, 'audit_events'), eventsBefore + callers.length, 'every failure is audited');
   });
 
+  it('keeps a resource server at other endpoints apart', async () => {
+    const caller = { id: otherApi.id, secret: otherApi.secret };
+    const failuresBefore = await countRows(gatehouse, 'audit_events');
+    for (let attempt = 0; attempt < gatehouse.config.clientAuthMaxFailures + 2; attempt += 1) {
+      const revoked = await revoke(gatehouse, caller, { token: 'not-a-token' });
+      assert.equal(revoked.statusCode, 400, `revocation by a resource server: ${revoked.body}`);
+      assert.equal(revoked.json().error, 'unauthorized_client', 'unauthorized_client at the revocation endpoint');
+    }
+    const token = await postAuthenticatedForm(gatehouse, '/token', caller, { grant_type: 'client_credentials' });
+    assert.equal(token.json().error, 'unauthorized_client', 'unauthorized_client at the token endpoint');
+    assert.equal(await countRows(gatehouse, 'audit_events'), failuresBefore, 'no failed authentication was recorded');
+
+    const body = await introspect(gatehouse, caller, 'not-a-token');
+    assert.equal(body.active, false, 'the resource server can still introspect');
+  });
+
   it('requires the token parameter', async () => {
     const response = await postAuthenticatedForm(gatehouse, '/introspect', clientCredentials(client), {});
     assert.equal(response.statusCode, 400, 'status 400');
