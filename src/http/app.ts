@@ -6,7 +6,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import { answerClientError } from './client-errors.js';
 import type { AppContext } from './context.js';
 import { installCors } from './cors.js';
-import { installErrorHandlers } from './errors.js';
+import { installErrorHandlers, TOO_MANY_FORM_FIELDS } from './errors.js';
 import { installSameOriginFormCheck } from './same-origin-forms.js';
 import { registerAuthorizeRoutes } from './routes/authorize.js';
 import { registerConnectedAppsRoutes } from './routes/connected-apps.js';
@@ -27,6 +27,22 @@ import { registerUserinfoRoutes } from './routes/userinfo.js';
 const BODY_LIMIT_BYTES = 64 * 1024;
 /** A bound on the number of form fields, so a body of many tiny fields is cheap to reject. */
 const MAX_FORM_FIELDS = 100;
+
+/**
+ * Parses a form body, rejecting one with more than MAX_FORM_FIELDS fields as a whole rather than
+ * dropping the fields past the limit, which could drop a parameter the request depends on.
+ */
+function parseFormBody(body: string): ReturnType<typeof parseQueryString> {
+  let fields = body.length > 0 ? 1 : 0;
+  for (let index = body.indexOf('&'); index >= 0; index = body.indexOf('&', index + 1)) fields += 1;
+  if (fields > MAX_FORM_FIELDS) {
+    throw Object.assign(new Error(`the form has more than ${MAX_FORM_FIELDS} fields`), {
+      statusCode: 400,
+      code: TOO_MANY_FORM_FIELDS,
+    });
+  }
+  return parseQueryString(body, '&', '=', { maxKeys: 0 });
+}
 
 /**
  * Request logging that leaves out query strings, cookies and the Authorization header, so no
@@ -74,7 +90,7 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
   await app.register(cookie);
   await app.register(formbody, {
     bodyLimit: BODY_LIMIT_BYTES,
-    parser: (body) => parseQueryString(body, '&', '=', { maxKeys: MAX_FORM_FIELDS }),
+    parser: parseFormBody,
   });
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -205,8 +205,13 @@ class ClientFault extends InvalidRequest {
   }
 }
 
+/** The error code of a form body with more fields than Gatehouse reads. */
+export const TOO_MANY_FORM_FIELDS = 'GATEHOUSE_TOO_MANY_FORM_FIELDS';
+
 function describeClientFault(error: FastifyError): string {
   switch (error.code) {
+    case TOO_MANY_FORM_FIELDS:
+      return error.message;
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'the request body is too large';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

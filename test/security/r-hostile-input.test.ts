@@ -76,6 +76,15 @@ describe('hostile input', () => {
     assertClientError(await postRaw(gatehouse, '/token', many, basic), '10,000 parameters');
     assert.ok(Date.now() - started < 2000, 'answered within 2 s');
 
+    // The limit rejects the whole form; dropping the extra fields would let the request pass.
+    const tooMany = await postRaw(gatehouse, '/token', `grant_type=client_credentials${'&a=b'.repeat(100)}`, basic);
+    assertClientError(tooMany, '101 fields');
+    assert.match(tooMany.json().error_description, /more than 100 fields/, 'the description names the limit');
+    const atLimit = await postRaw(gatehouse, '/token', `grant_type=client_credentials${'&a=b'.repeat(99)}`, basic);
+    assert.equal(atLimit.statusCode, 400, `100 fields are read: ${atLimit.body}`);
+    assert.equal(atLimit.json().error, 'invalid_request', 'the repeated field, not the count, is the problem');
+    assert.match(atLimit.json().error_description, /repeated/, 'the description names the repetition');
+
     const authorization = await authorize(browser, client, user);
     const nested = new URLSearchParams({
       grant_type: 'authorization_code',
