@@ -117,7 +117,7 @@ export function installErrorHandlers(app: FastifyInstance, context: AppContext):
       request.log.info({ method: request.method, allowed }, 'method not allowed');
       reply.header('allow', allowed.join(', '));
       const error = new MethodNotAllowed(`method ${request.method} is not allowed here, use ${allowed.join(' or ')}`);
-      if (!allowed.includes('GET') || request.headers.accept?.includes('application/json')) return sendJsonError(reply, error);
+      if (isApiPath(request.url) || request.headers.accept?.includes('application/json')) return sendJsonError(reply, error);
       return renderErrorPage(context, reply, { status: 405, title: 'Invalid request', message: error.description, code: error.code });
     }
     if (request.url.startsWith('/.well-known/') || request.headers.accept?.includes('application/json')) {
@@ -129,6 +129,14 @@ export function installErrorHandlers(app: FastifyInstance, context: AppContext):
       message: 'There is no page at this address.',
     });
   });
+}
+
+/** Paths that programs call; a wrong method there gets JSON, and on the pages an HTML page. */
+const API_PATHS = new Set(['/token', '/revoke', '/introspect', '/userinfo', '/device_authorization', '/jwks']);
+
+function isApiPath(url: string): boolean {
+  const path = url.split('?')[0] ?? url;
+  return API_PATHS.has(path) || path.startsWith('/.well-known/');
 }
 
 /** A request to a known path with a method that no route of that path takes. */

@@ -298,6 +298,7 @@ describe('login', () => {
       const response = await browser.get('/logout');
       assert.equal(response.statusCode, 405, 'GET /logout is not a route');
       assert.equal(response.headers.allow, 'POST', 'the Allow header names POST');
+      assert.match(String(response.headers['content-type']), /^text\/html/, 'a page, because a person followed a link');
       assert.equal(await isSignedIn(browser), true, 'the browser stays signed in');
     });
   });
