@@ -31,11 +31,12 @@ export function formatUserCode(normalized: string): string {
 }
 
 /**
- * Normalizes what a user typed: case, spaces and dashes do not matter (RFC 8628 section 6.1).
+ * Normalizes what a user typed: case, width, spaces and dashes do not matter (RFC 8628 section 6.1).
  * Returns undefined when the rest is not USER_CODE_LENGTH letters of the alphabet.
  */
 export function normalizeUserCode(typed: string): string | undefined {
-  const compact = typed.toUpperCase().replace(/[\s-]/g, '');
+  // NFKC folds full-width letters to ASCII; any dash or space is a separator (RFC 8628 section 6.1).
+  const compact = typed.normalize('NFKC').toUpperCase().replace(/[\s\p{Pd}\u2212]/gu, '');
   if (compact.length !== USER_CODE_LENGTH) return undefined;
   for (const character of compact) {
     if (!USER_CODE_ALPHABET.includes(character)) return undefined;

@@ -32,7 +32,7 @@ async function handle(context: GrantContext): Promise<TokenResponse> {
     case 'pending':
       throw new AuthorizationPending('the user has not yet approved or denied the request');
     case 'denied':
-      throw new DeviceAccessDenied('the user denied the request');
+      throw new DeviceAccessDenied('the user denied the request, or the approval was withdrawn');
     case 'approved':
       break;
   }
