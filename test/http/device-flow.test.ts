@@ -206,7 +206,9 @@ describe('device authorization grant', () => {
     assert.match(limited.body, /Too many wrong codes/, 'the page says why');
     const retryAfter = Number(limited.headers['retry-after']);
     assert.ok(retryAfter >= 1 && retryAfter <= USER_CODE_WINDOW_SECONDS, `Retry-After within the window: ${retryAfter}`);
-    assert.match(limited.body, new RegExp(`Try again in ${Math.ceil(retryAfter / 60)} minutes`), 'the page says how long to wait');
+    const minutes = Math.ceil(retryAfter / 60);
+    const duration = minutes === 1 ? '1 minute' : `${minutes} minutes`;
+    assert.match(limited.body, new RegExp(`Try again in ${duration}\\.`), 'the page says how long to wait');
 
     gatehouse.clock.advance(USER_CODE_WINDOW_SECONDS);
     const fresh = await startDeviceAuthorization(gatehouse, tvClient);

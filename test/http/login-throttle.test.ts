@@ -47,7 +47,15 @@ describe('login attempt limits', () => {
     assert.equal(blocked.statusCode, 429, 'the right password during the pause is not accepted');
     assert.ok(Number(blocked.headers['retry-after']) > 0, 'Retry-After says when to try again');
     assert.match(blocked.body, /Too many failed sign-in attempts/);
+    const minutes = Math.ceil(Number(blocked.headers['retry-after']) / 60);
+    const duration = minutes === 1 ? '1 minute' : `${minutes} minutes`;
+    assert.match(blocked.body, new RegExp(`Try again in ${duration}\\.`), 'the wait in words');
     assert.equal(sessionCookieOf(blocked), undefined, 'no session during the pause');
+
+    gatehouse.clock.advance(Math.max(0, Number(blocked.headers['retry-after']) - 30));
+    const nearlyOver = await attemptLogin(gatehouse, user.username, user.password, {}, '127.0.0.12');
+    assert.equal(nearlyOver.statusCode, 429, 'still paused shortly before the window ends');
+    assert.match(nearlyOver.body, /Try again in 1 minute\./, 'one minute in the singular');
 
     gatehouse.clock.advance(15 * 60);
     const later = await attemptLogin(gatehouse, user.username, user.password, {}, '127.0.0.12');
