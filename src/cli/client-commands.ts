@@ -14,7 +14,7 @@ import {
   revokeAllClientTokens,
 } from './client-lifecycle.js';
 import { withDatabase } from './database.js';
-import { CliError, parseOptions, printTable } from './output.js';
+import { CliError, parseOptions, printTable, readDisplayName } from './output.js';
 
 export async function runClientCommand(args: string[]): Promise<number> {
   const [subcommand, ...rest] = args;
@@ -53,9 +53,7 @@ export function parseClientRegistration(
   },
   allowInsecureHttp: boolean,
 ) {
-  const name = options.name?.trim();
-  if (name === undefined || name === '') throw new CliError('missing required option --name', true);
-  if (name.length > 200) throw new CliError('--name must not be longer than 200 characters');
+  const name = readDisplayName(options.name);
 
   const redirectUris = options['redirect-uri'] ?? [];
   const authMethod = options['token-endpoint-auth-method'] ?? (options.public === true ? 'none' : 'client_secret_basic');

@@ -10,6 +10,28 @@ export class CliError extends Error {
   }
 }
 
+const MAX_NAME_LENGTH = 200;
+/** Control characters, and the bidirectional controls that can make a name read as another. */
+const UNPRINTABLE = /[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+
+/**
+ * Checks a display name that pages and `list` commands show: required, at most 200 characters,
+ * and without control characters, which could rewrite an operator's terminal or disguise the
+ * name on the consent page.
+ */
+export function readDisplayName(value: string | undefined, option = '--name'): string {
+  const name = value?.trim();
+  if (name === undefined || name === '') throw new CliError(`missing required option ${option}`, true);
+  if (name.length > MAX_NAME_LENGTH) throw new CliError(`${option} must not be longer than ${MAX_NAME_LENGTH} characters`);
+  if (UNPRINTABLE.test(name)) throw new CliError(`${option} must not contain control characters`);
+  return name;
+}
+
+/** True when the text has a control character or a bidirectional control. */
+export function hasUnprintableCharacters(text: string): boolean {
+  return UNPRINTABLE.test(text);
+}
+
 /** Prints rows as aligned columns with a header line. */
 export function printTable(headers: string[], rows: string[][]): void {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));

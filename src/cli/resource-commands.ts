@@ -5,7 +5,7 @@ import { generateId, generateSecret, hashSecret } from '../core/secrets.js';
 import { loadConfiguration } from '../config.js';
 import { AudienceTakenError, insertResourceServer, listResourceServers } from '../storage/resource-servers.js';
 import { withDatabase } from './database.js';
-import { CliError, parseOptions, printTable } from './output.js';
+import { CliError, parseOptions, printTable, readDisplayName } from './output.js';
 
 /** `gatehouse resource ...`: register the APIs that receive access tokens and may introspect them. */
 export async function runResourceCommand(args: string[]): Promise<number> {
@@ -28,9 +28,7 @@ async function createResourceServer(args: string[]): Promise<number> {
     'access-token-format': { type: 'string' },
     json: { type: 'boolean' },
   });
-  const name = options.name?.trim();
-  if (name === undefined || name === '') throw new CliError('missing required option --name', true);
-  if (name.length > 200) throw new CliError('--name must not be longer than 200 characters');
+  const name = readDisplayName(options.name);
   const audience = options.audience;
   if (audience === undefined) throw new CliError('missing required option --audience', true);
   const problem = findAudienceProblem(audience);

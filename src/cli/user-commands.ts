@@ -13,7 +13,7 @@ import {
   type UserRow,
 } from '../storage/users.js';
 import { withDatabase } from './database.js';
-import { CliError, parseOptions, printTable, readStdin } from './output.js';
+import { CliError, hasUnprintableCharacters, parseOptions, printTable, readDisplayName, readStdin } from './output.js';
 
 const USERNAME_PATTERN = /^[A-Za-z0-9._@+-]{1,128}$/;
 const MIN_PASSWORD_LENGTH = 8;
@@ -71,8 +71,10 @@ async function createUser(args: string[]): Promise<number> {
   if (options['password-stdin'] !== true) {
     throw new CliError('missing required option --password-stdin: pipe the password in, so it stays out of shell history', true);
   }
-  if (options.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(options.email)) {
-    throw new CliError(`invalid email address '${options.email}'`);
+  const name = options.name === undefined ? null : readDisplayName(options.name);
+  if (options.email !== undefined && (!/^[^\s@]+@[^\s@]+$/.test(options.email) || hasUnprintableCharacters(options.email))) {
+    // JSON quoting shows control characters as escapes instead of sending them to the terminal.
+    throw new CliError(`invalid email address ${JSON.stringify(options.email)}`);
   }
   const passwordHash = await hashPassword(await readPassword());
 
@@ -83,7 +85,7 @@ async function createUser(args: string[]): Promise<number> {
         id,
         username,
         passwordHash,
-        name: options.name ?? null,
+        name,
         email: options.email ?? null,
         now: Date.now(),
       });

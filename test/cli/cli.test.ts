@@ -94,6 +94,22 @@ describe('gatehouse CLI', () => {
     assert.match(result.stderr, /at least 8 characters/, 'the message states the minimum length');
   });
 
+  it('rejects names with control characters', async () => {
+    const names = ['Red\u001b[31m App', 'Bell\u0007', 'Reversed \u202Eppa'];
+    for (const name of names) {
+      const client = await runCli(['client', 'create', '--name', name, '--redirect-uri', 'https://app.example.com/cb']);
+      assertUserError(client, `client name ${JSON.stringify(name)}`);
+      assert.match(client.stderr, /must not contain control characters/, 'the message names the problem');
+      const user = await runCli(['user', 'create', '--username', 'ctrl', '--password-stdin', '--name', name], 'long enough password\n');
+      assertUserError(user, `user name ${JSON.stringify(name)}`);
+    }
+    const email = await runCli(['user', 'create', '--username', 'ctrl', '--password-stdin', '--email', 'a\u001b@example.com'], 'long enough password\n');
+    assertUserError(email, 'an email address with an escape character');
+    assert.doesNotMatch(email.stderr, /\u001b/, 'the message does not send the escape character to the terminal');
+    const list = JSON.parse((await runCli(['client', 'list', '--json'])).stdout) as Array<{ name: string }>;
+    assert.equal(list.some((client) => names.includes(client.name)), false, 'no client was created');
+  });
+
   it('creates a confidential client', async () => {
     const result = await runCli([
       'client',
