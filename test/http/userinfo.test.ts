@@ -142,6 +142,15 @@ describe('userinfo', () => {
     });
     assert.equal(response.statusCode, 400, 'a Basic header is invalid_request');
     assert.equal(response.json().error, 'invalid_request', 'invalid_request');
+    assert.match(response.json().error_description, /'Bearer' scheme/, 'the description names the scheme');
+  });
+
+  it('rejects a malformed Bearer token', async () => {
+    for (const header of ['Bearer abc. def', 'Bearer {"payload":"x"}', 'Bearer']) {
+      const response = await gatehouse.app.inject({ method: 'GET', url: '/userinfo', headers: { authorization: header } });
+      assert.equal(response.statusCode, 400, `${header}: invalid_request`);
+      assert.match(response.json().error_description, /one access token/, `${header}: the description names the token, not the scheme`);
+    }
   });
 
   // Runs last because it moves the shared clock past the access token lifetime.

@@ -60,7 +60,12 @@ function readBearerToken(request: FastifyRequest): string | undefined {
   let fromHeader: string | undefined;
   if (header !== undefined) {
     const match = BEARER_PATTERN.exec(header);
-    if (match === null) throw new InvalidRequest("the Authorization header must use the 'Bearer' scheme");
+    if (match === null) {
+      if (/^bearer(\s|$)/i.test(header)) {
+        throw new InvalidRequest("the Authorization header must hold 'Bearer' and one access token in b64token syntax");
+      }
+      throw new InvalidRequest("the Authorization header must use the 'Bearer' scheme");
+    }
     fromHeader = match[1];
   }
 
