@@ -63,12 +63,14 @@ export function respondToClient(
   context: AppContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  target: Pick<RedirectTarget, 'redirectUri' | 'responseMode'>,
+  target: Pick<RedirectTarget, 'redirectUri' | 'responseMode'> & { uiLocales?: string | undefined },
   parameters: Record<string, string>,
 ): FastifyReply {
   const fields = { ...parameters, iss: context.config.issuer };
   if (target.responseMode === 'form_post') {
     return context.views.render(reply, 'form-post', {
+      // The page's text and button follow the request's ui_locales, like the login and consent pages.
+      uiLocales: target.uiLocales,
       formTargets: [target.redirectUri],
       allowScript: true,
       action: target.redirectUri,

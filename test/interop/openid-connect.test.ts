@@ -331,6 +331,7 @@ describe('OpenID Connect with openid-client', () => {
       code_challenge_method: 'S256',
       response_mode: 'form_post',
       state: 'posted',
+      ui_locales: 'de',
     });
     const response = await browser.get(`${url.pathname}${url.search}`);
     assert.equal(response.statusCode, 200, 'the response is a page, not a redirect');
@@ -341,6 +342,7 @@ describe('OpenID Connect with openid-client', () => {
     assert.ok(formValue(response.body, 'code').length >= 43, 'the form carries the code');
     assert.match(String(response.headers['content-security-policy']), /script-src 'self'/);
     assert.doesNotMatch(response.body, /<script>/, 'no inline script');
+    assert.match(response.body, /<html lang="de"/, 'the page follows ui_locales');
   });
 
   it('shows the login page in the requested language', async () => {
