@@ -199,7 +199,7 @@ export class KyselyDeviceAuthorizationStore implements DeviceAuthorizationStore 
       return { outcome: 'invalid', reason: 'device code already used or withdrawn' };
     }
     const family = await findFamilyState(this.db, consumed.family_id);
-    if (family.revokedAt !== null) return { outcome: 'invalid', reason: 'the approval was withdrawn' };
+    if (family.revokedAt !== null || family.userDisabled) return { outcome: 'invalid', reason: 'the approval was withdrawn' };
     return {
       outcome: 'approved',
       authorization: {

@@ -97,7 +97,7 @@ export class KyselyTokenStore implements TokenStore {
 
     const family = await findFamilyState(this.db, consumed.family_id);
     // The user removed the app, or an administrator disabled the user, after the code was issued.
-    if (family.revokedAt !== null) return { outcome: 'withdrawn' };
+    if (family.revokedAt !== null || family.userDisabled) return { outcome: 'withdrawn' };
     const familyExpiresAt = family.expiresAt;
     return {
       outcome: 'redeemed',
@@ -167,7 +167,9 @@ export class KyselyTokenStore implements TokenStore {
 
     if (used === undefined) return this.explainUnusableRefreshToken(tokenHash, clientId, now);
 
-    const familyExpiresAt = (await findFamilyState(this.db, used.family_id)).expiresAt;
+    const family = await findFamilyState(this.db, used.family_id);
+    if (family.userDisabled) return { outcome: 'invalid', reason: 'the user account is disabled' };
+    const familyExpiresAt = family.expiresAt;
     return {
       outcome: 'rotated',
       token: {
@@ -305,6 +307,7 @@ export class KyselyTokenStore implements TokenStore {
         'access_tokens.revoked_at as revoked_at',
         'token_families.revoked_at as family_revoked_at',
         'clients.disabled as client_disabled',
+        'users.disabled_at as user_disabled_at',
       ])
       .where('access_tokens.token_hash', '=', tokenHash)
       .executeTakeFirst();
@@ -319,7 +322,11 @@ export class KyselyTokenStore implements TokenStore {
       jti: row.jti,
       issuedAt: row.created_at,
       expiresAt: row.expires_at,
-      usable: row.revoked_at === null && row.family_revoked_at === null && row.client_disabled === 0,
+      usable:
+        row.revoked_at === null &&
+        row.family_revoked_at === null &&
+        row.client_disabled === 0 &&
+        row.user_disabled_at === null,
     };
   }
 
@@ -342,6 +349,7 @@ export class KyselyTokenStore implements TokenStore {
         'token_families.revoked_at as family_revoked_at',
         'token_families.expires_at as family_expires_at',
         'clients.disabled as client_disabled',
+        'users.disabled_at as user_disabled_at',
       ])
       .where('refresh_tokens.token_hash', '=', tokenHash)
       .executeTakeFirst();
@@ -361,7 +369,8 @@ export class KyselyTokenStore implements TokenStore {
         row.revoked_at === null &&
         row.family_revoked_at === null &&
         row.family_expires_at > now &&
-        row.client_disabled === 0,
+        row.client_disabled === 0 &&
+        row.user_disabled_at === null,
     };
   }
 
@@ -434,6 +443,7 @@ export class KyselyTokenStore implements TokenStore {
       .selectFrom('access_tokens')
       .innerJoin('token_families', 'token_families.id', 'access_tokens.family_id')
       .innerJoin('clients', 'clients.id', 'access_tokens.client_id')
+      .leftJoin('users', 'users.id', 'access_tokens.user_id')
       .select([
         'access_tokens.client_id as client_id',
         'access_tokens.user_id as user_id',
@@ -446,6 +456,8 @@ export class KyselyTokenStore implements TokenStore {
       .where('access_tokens.revoked_at', 'is', null)
       .where('token_families.revoked_at', 'is', null)
       .where('clients.disabled', '=', 0)
+      // Tokens without a user (client credentials) have no users row, which also passes.
+      .where('users.disabled_at', 'is', null)
       .where('access_tokens.expires_at', '>', now)
       .executeTakeFirst();
     if (row === undefined) return undefined;

@@ -76,6 +76,21 @@ describe('account lifecycle', () => {
     assert.equal(await sessionLives(browser), false, 'the session no longer signs the browser in');
   });
 
+  // A consent submitted while the account is being disabled can create a family after the revocation.
+  it('ignores tokens of a disabled account', async () => {
+    const user = await gatehouse.createUser();
+    const { tokens, unredeemed } = await connect(user);
+    await gatehouse.database.db.updateTable('users').set({ disabled_at: gatehouse.clock.now() }).where('id', '=', user.id).execute();
+
+    // Introspected before the refresh attempt below, which would use the token up.
+    const refreshFacts = await introspect(gatehouse, clientCredentials(client), tokens.refresh_token ?? '');
+    assert.equal(refreshFacts.active, false, 'introspection reports the refresh token inactive');
+    await assertTokensDead(tokens, 'with live families');
+    const accessTokensBefore = await countRows(gatehouse, 'access_tokens');
+    assertTokenError(await exchangeCode(gatehouse, client, unredeemed), 400, 'invalid_grant', 'a code of a disabled user');
+    assert.equal(await countRows(gatehouse, 'access_tokens'), accessTokensBefore, 'no access token was stored');
+  });
+
   it('tells a disabled user with the right password', async () => {
     const user = await gatehouse.createUser();
     await disableUser(gatehouse.database.db, user.id, gatehouse.clock.now());
