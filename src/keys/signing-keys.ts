@@ -26,6 +26,8 @@ import {
 
 /** How long a process signs with a cached active key before it reads the database again. */
 const ACTIVE_KEY_CACHE_MS = 30_000;
+/** The form of every kid Gatehouse assigns: a base64url JWK thumbprint (RFC 7638). */
+const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** Public JWK members by key type; anything else (d, p, q, ...) is private and never served. */
 const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
   EC: ['kty', 'crv', 'x', 'y'],
@@ -96,14 +98,16 @@ export class SigningKeys {
    * Returns the payload, or undefined when the token is malformed or the signature is invalid.
    */
   async verifyOwnSignature(jwt: string): Promise<JWTPayload | undefined> {
-    let kid: string | undefined;
-    let alg: string | undefined;
+    let kid: unknown;
+    let alg: unknown;
     try {
       ({ kid, alg } = decodeProtectedHeader(jwt));
     } catch {
       return undefined;
     }
-    if (kid === undefined || alg === undefined || !isSigningAlgorithm(alg)) return undefined;
+    // The header is the caller's JSON: kid may be any value. Gatehouse's kids are JWK thumbprints.
+    if (typeof kid !== 'string' || !KID_PATTERN.test(kid)) return undefined;
+    if (typeof alg !== 'string' || !isSigningAlgorithm(alg)) return undefined;
     const row = await findKeyByKid(this.db, kid);
     if (row === undefined || row.alg !== alg) return undefined;
     if (row.unpublish_at !== null && row.unpublish_at <= this.clock.now()) return undefined;

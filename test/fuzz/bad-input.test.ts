@@ -81,6 +81,26 @@ const PARAMETER_NAMES = [
 ];
 
 /** Values that stress parsers: encodings, markup, control characters, sizes, look-alike URIs. */
+/** JOSE headers whose members have types and contents that no JWT Gatehouse issues has. */
+const CRAFTED_JWT_HEADERS: Array<Record<string, unknown>> = [
+  { alg: 'ES256', kid: 'a\u0000' },
+  { alg: 'ES256', kid: true },
+  { alg: 'ES256', kid: { nested: 1 } },
+  { alg: 'ES256', kid: ['a'] },
+  { alg: 'ES256', kid: 12 },
+  { alg: 'ES256', kid: 'k'.repeat(5000) },
+  { alg: 7, kid: 'x' },
+  { alg: 'ES256', kid: "' OR 1=1 --" },
+  { alg: 'ES256', kid: '../../etc/passwd' },
+  { alg: 'ES256', crit: ['exp'], kid: 'x' },
+];
+
+/** A compact JWS with the given header, a small payload and a short fake signature. */
+function craftedJwt(header: Record<string, unknown>): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${encode(header)}.${encode({ sub: 'x', aud: 'y' })}.AAAA`;
+}
+
 function hostileValue(random: Random, client: TestClient): string {
   const generators: Array<() => string> = [
     () => '',
@@ -102,6 +122,8 @@ function hostileValue(random: Random, client: TestClient): string {
     () => 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
     () => 'eyJhbGciOiJFUzI1NiIsImtpZCI6Im5vbmUifQ.e30.AAAA',
     () => 'eyJhbGciOiJFUzI1NiJ9.' + 'A'.repeat(random.integer(500)),
+    () => craftedJwt(random.pick(CRAFTED_JWT_HEADERS)),
+    () => JSON.stringify({ id_token: { sub: { value: random.pick(['a\u0000', '', 7, { x: 1 }, 'x'.repeat(300)]) } } }),
     () => '{"id_token":{"email":null}}',
     () => '{"userinfo":[1,2,3]}',
     () => '[]',

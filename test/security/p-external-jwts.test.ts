@@ -86,6 +86,11 @@ describe('JWTs from outside', () => {
       ['kid SQL', await signWithAttackerKey({ kid: "' OR '1'='1" })],
       ['unknown kid', await signWithAttackerKey({ kid: 'no-such-key' })],
       ['long kid', await signWithAttackerKey({ kid: 'k'.repeat(3000) })],
+      ['kid with a NUL character', compact({ alg: 'ES256', kid: 'a\u0000' }, claims, 'AAAA')],
+      ['kid as a boolean', compact({ alg: 'ES256', kid: true }, claims, 'AAAA')],
+      ['kid as an object', compact({ alg: 'ES256', kid: { value: rsaKid } }, claims, 'AAAA')],
+      ['kid as an array', compact({ alg: 'RS256', kid: [rsaKid] }, claims, 'AAAA')],
+      ['alg as a number', compact({ alg: 256, kid: rsaKid }, claims, 'AAAA')],
       ['PBES2 JWE', `${base64url({ alg: 'PBES2-HS256+A128KW', enc: 'A128GCM', p2c: 2147483647, p2s: 'c2FsdHNhbHQ' })}.AAAA.AAAA.AAAA.AAAA`],
       ['compressed JWE', `${base64url({ alg: 'dir', enc: 'A128GCM', zip: 'DEF' })}..AAAA.AAAA.AAAA`],
     ];

@@ -76,8 +76,9 @@ function readSubjectValue(parsed: Record<string, unknown>, target: 'userinfo' | 
   if (!isPlainObject(members)) return undefined;
   const sub = members.sub;
   if (!isPlainObject(sub) || sub.value === undefined) return undefined;
-  if (typeof sub.value !== 'string' || sub.value.length === 0) {
-    throw new InvalidRequest(`'claims.${target}.sub.value' must be a non-empty string`);
+  // OpenID Connect Core section 2: a subject is at most 255 ASCII characters.
+  if (typeof sub.value !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(sub.value)) {
+    throw new InvalidRequest(`'claims.${target}.sub.value' must be 1 to 255 printable ASCII characters`);
   }
   return sub.value;
 }
