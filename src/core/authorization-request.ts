@@ -10,15 +10,20 @@ import {
   UnsupportedResponseType,
   UntrustedAuthorizationRequest,
 } from './errors.js';
-import { type Parameters, type ReadParameters, repeatedParametersError } from './params.js';
+import {
+  checkParameterLengths,
+  MAX_PARAMETER_LENGTH,
+  type Parameters,
+  type ReadParameters,
+  repeatedParametersError,
+} from './params.js';
 import { checkCodeChallenge, type CodeChallenge } from './pkce.js';
 import { matchRedirectUri } from './redirect-uri.js';
 import { checkClientResource, parseResourceParameter } from './resource-indicator.js';
 import { checkScopesAllowed, parseScope } from './scope.js';
 import { parseClaimsRequest, type ClaimsRequest } from './oidc/claims.js';
 
-/** A bound on each parameter's length, well above what any legitimate value needs. */
-export const MAX_PARAMETER_LENGTH = 4096;
+export { MAX_PARAMETER_LENGTH };
 
 /** select_account shows the login page, where the user can sign in with another account. */
 export const PROMPT_VALUES = ['none', 'login', 'consent', 'select_account'] as const;
@@ -204,14 +209,6 @@ function checkRedirectUri(parameters: Parameters, client: Client): string {
     );
   }
   return requested;
-}
-
-function checkParameterLengths(parameters: Parameters): void {
-  for (const [name, value] of parameters) {
-    if (value.length > MAX_PARAMETER_LENGTH) {
-      throw new InvalidRequest(`parameter '${name}' must not be longer than ${MAX_PARAMETER_LENGTH} characters`);
-    }
-  }
 }
 
 function checkResponseType(parameters: Parameters, client: Client): void {

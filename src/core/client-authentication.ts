@@ -9,6 +9,14 @@ export interface PresentedClientCredentials {
   method: TokenEndpointAuthMethod;
 }
 
+/**
+ * Quotes a caller-supplied client id for logs and the audit table, cut to 64 characters so an
+ * invented id of any length costs little to record.
+ */
+export function quoteCallerId(id: string): string {
+  return id.length <= 64 ? `'${id}'` : `'${id.slice(0, 64)}...' (${id.length} characters)`;
+}
+
 /** The one description for every failed client authentication; the reason is only logged. */
 export const CLIENT_AUTHENTICATION_FAILED = 'client authentication failed';
 
@@ -81,7 +89,7 @@ export function authenticateClient(presented: PresentedClientCredentials, client
   if (client === undefined) {
     // Hash the presented secret anyway, so an unknown client costs the same time as a wrong secret.
     if (presented.secret !== undefined) secretMatchesHash(presented.secret, '');
-    return fail(`unknown client '${presented.clientId}'`);
+    return fail(`unknown client ${quoteCallerId(presented.clientId)}`);
   }
   if (client.disabled) return fail(`client '${client.id}' is disabled`);
   // The registered method is the only one accepted (OpenID Connect Core section 9), so a secret

@@ -1,5 +1,8 @@
 import { InvalidRequest } from './errors.js';
 
+/** A bound on each parameter's length, well above what any legitimate value needs. */
+export const MAX_PARAMETER_LENGTH = 4096;
+
 /** Request parameters after duplicate checks: each name maps to exactly one string. */
 export type Parameters = ReadonlyMap<string, string>;
 
@@ -77,4 +80,13 @@ export function requireParameter(parameters: Parameters, name: string): string {
   const value = parameters.get(name);
   if (value === undefined) throw new InvalidRequest(`missing required parameter '${name}'`);
   return value;
+}
+
+/** Rejects any parameter longer than MAX_PARAMETER_LENGTH with invalid_request. */
+export function checkParameterLengths(parameters: Parameters): void {
+  for (const [name, value] of parameters) {
+    if (value.length > MAX_PARAMETER_LENGTH) {
+      throw new InvalidRequest(`parameter '${name}' must not be longer than ${MAX_PARAMETER_LENGTH} characters`);
+    }
+  }
 }

@@ -6,9 +6,17 @@ import {
 } from '../core/client-authentication.js';
 import type { Client } from '../core/client.js';
 import { ClientAuthenticationPaused, InvalidClient, InvalidRequest, UnauthorizedClient } from '../core/errors.js';
-import { entriesOf, readParameters, repeatedParametersError, type Parameters } from '../core/params.js';
+import {
+  checkParameterLengths,
+  entriesOf,
+  readParameters,
+  repeatedParametersError,
+  type Parameters,
+} from '../core/params.js';
 import { RESOURCE_SERVER_ID_PREFIX } from '../core/resource-indicator.js';
 import { findClient } from '../storage/clients.js';
+import { reserveAttempt, type RateLimit } from '../storage/rate-limits.js';
+import { findResourceServer } from '../storage/resource-servers.js';
 import { recordAuditEvent } from '../storage/audit-events.js';
 import { checkClientAuthenticationAllowed, countClientAuthenticationFailure } from './client-auth-throttle.js';
 import type { AppContext } from './context.js';
@@ -31,6 +39,7 @@ export function readEndpointForm(request: FastifyRequest): EndpointForm {
   const { parameters, repeated } = readParameters(entriesOf(request.body));
   const others = repeated.filter((name) => name !== 'resource');
   if (others.length > 0) throw repeatedParametersError(others);
+  checkParameterLengths(parameters);
   return { parameters, resourceRepeated: repeated.includes('resource') };
 }
 
@@ -47,7 +56,7 @@ export async function authenticateClientRequest(
   let presented: PresentedClientCredentials | undefined;
   try {
     presented = extractClientCredentials(request.headers.authorization, parameters);
-    if (presented.clientId.startsWith(RESOURCE_SERVER_ID_PREFIX)) {
+    if (await isResourceServerId(context, presented.clientId)) {
       // Not a failed guess: the caller is a resource server at an endpoint meant for clients. Its
       // secret is not checked here, so neither this response nor a count against its id reveals it.
       request.log.info({ callerId: presented.clientId }, 'resource server at a client endpoint');
@@ -67,6 +76,20 @@ export async function authenticateClientRequest(
   }
 }
 
+/** Stored failed authentications per client address in 15 minutes: five times the per-client limit. */
+function auditBudget(context: AppContext): RateLimit {
+  return { name: 'client-auth-audit', maxAttempts: context.config.clientAuthMaxFailures * 5, windowSeconds: 15 * 60 };
+}
+
+/**
+ * True when the id names a registered resource server. A client id created before client ids
+ * avoided the resource server prefix may carry it too, so the prefix alone does not decide.
+ */
+async function isResourceServerId(context: AppContext, id: string): Promise<boolean> {
+  if (!id.startsWith(RESOURCE_SERVER_ID_PREFIX) || id.length > MAX_CLIENT_ID_LENGTH) return false;
+  return (await findResourceServer(context.db, id)) !== undefined;
+}
+
 /**
  * Records a failed client or resource server authentication, with the presented id but never the
  * secret, and counts it towards the failure limit of that id.
@@ -78,6 +101,10 @@ export async function recordAuthenticationFailure(
   error: InvalidClient,
 ): Promise<void> {
   if (presentedId !== undefined) await countClientAuthenticationFailure(context, presentedId, request.ip);
+  // Invented client ids each get their own failure counter, so the audit rows of one address are
+  // bounded separately: past the budget, failures are still logged but no longer stored.
+  const budget = await reserveAttempt(context.db, auditBudget(context), request.ip, context.clock.now());
+  if (!budget.allowed) return;
   await recordAuditEvent(context.db, {
     type: 'client_authentication_failed',
     clientId: presentedId ?? null,

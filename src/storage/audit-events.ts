@@ -34,6 +34,8 @@ export interface StoredAuditEvent {
 
 /** Client ids come from requests, so a stored one is cut to this length. */
 const MAX_STORED_ID_LENGTH = 256;
+/** Details may quote request values too, so a stored one is cut to this length. */
+const MAX_STORED_DETAIL_LENGTH = 512;
 
 /** Inserts one audit event. Pass a transaction to record the event with the change it describes. */
 export async function recordAuditEvent(db: Kysely<Database>, event: AuditEvent): Promise<void> {
@@ -45,7 +47,7 @@ export async function recordAuditEvent(db: Kysely<Database>, event: AuditEvent):
       event_type: event.type,
       client_id: event.clientId?.slice(0, MAX_STORED_ID_LENGTH) ?? null,
       user_id: event.userId,
-      detail: event.detail,
+      detail: event.detail?.slice(0, MAX_STORED_DETAIL_LENGTH) ?? null,
     })
     .execute();
 }

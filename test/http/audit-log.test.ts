@@ -77,3 +77,51 @@ describe('audit log', () => {
     }
   });
 });
+
+describe('audit log growth', () => {
+  let gatehouse: TestGatehouse;
+
+  before(async () => {
+    gatehouse = await startTestGatehouse({ environment: { GATEHOUSE_CLIENT_AUTH_MAX_FAILURES: '2' } });
+  });
+  after(() => gatehouse.stop());
+
+  const auditRows = () => gatehouse.database.db.selectFrom('audit_events').selectAll().execute();
+
+  it('rejects an overlong client_id before authentication', async () => {
+    const before = (await auditRows()).length;
+    const response = await postAuthenticatedForm(gatehouse, '/token', { id: 'Z'.repeat(60_000), secret: undefined }, {
+      grant_type: 'client_credentials',
+      client_secret: 'x',
+    });
+    assert.equal(response.statusCode, 400, response.body.slice(0, 200));
+    assert.equal(response.json().error, 'invalid_request', 'invalid_request for the parameter length');
+    assert.equal((await auditRows()).length, before, 'nothing was recorded');
+  });
+
+  it('stores a short detail for a long Basic client id', async () => {
+    const response = await postAuthenticatedForm(gatehouse, '/token', { id: 'Y'.repeat(6000), secret: 'x' }, {
+      grant_type: 'client_credentials',
+    });
+    assert.equal(response.statusCode, 401, response.body.slice(0, 200));
+    const row = (await auditRows()).find((event) => event.client_id?.startsWith('YYYY'));
+    assert.ok(row !== undefined, 'the failure is recorded');
+    assert.ok((row.client_id ?? '').length <= 256, 'the stored client id is cut');
+    assert.ok((row.detail ?? '').length <= 512, `the stored detail is cut: ${(row.detail ?? '').length}`);
+    assert.match(row.detail ?? '', /6000 characters/, 'the detail gives the real length');
+  });
+
+  it('stops storing failures of invented client ids', async () => {
+    const before = (await auditRows()).length;
+    for (let index = 0; index < 30; index += 1) {
+      const response = await postAuthenticatedForm(gatehouse, '/token', { id: `invented-${index}`, secret: 'x' }, {
+        grant_type: 'client_credentials',
+      });
+      assert.equal(response.statusCode, 401, `invented id ${index}: 401`);
+    }
+    const stored = (await auditRows()).length - before;
+    // The budget is five times GATEHOUSE_CLIENT_AUTH_MAX_FAILURES per address and window; the
+    // previous test spent one of it.
+    assert.equal(stored, 10 - 1, 'the address stores failures up to its budget');
+  });
+});

@@ -4,6 +4,7 @@ import {
   CLIENT_AUTHENTICATION_FAILED,
   extractClientCredentials,
   type PresentedClientCredentials,
+  quoteCallerId,
 } from '../../core/client-authentication.js';
 import { ClientAuthenticationPaused, IntrospectionPaused, InvalidClient, InvalidRequest } from '../../core/errors.js';
 import { buildIntrospectionResponse, lookupOrder, type IntrospectionCaller } from '../../core/introspection.js';
@@ -97,7 +98,7 @@ async function checkCallerCredentials(
   const fail = (detail: string): never => {
     throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, detail);
   };
-  if (presented.method === 'none') return fail(`'${presented.clientId}' sent no secret; public clients cannot introspect`);
+  if (presented.method === 'none') return fail(`${quoteCallerId(presented.clientId)} sent no secret; public clients cannot introspect`);
   if (presented.clientId.length > MAX_CALLER_ID_LENGTH) return fail('caller id too long');
 
   // A client id is random and may start with the prefix too, so an unknown prefixed id is tried as a client.
