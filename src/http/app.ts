@@ -87,6 +87,9 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
     clientErrorHandler: answerClientError,
   });
 
+  // OAuth and the pages take form bodies only (RFC 6749 section 3.1, OpenID Connect Core section
+  // 3.1.2.1), so Fastify's JSON and text parsers are removed: other bodies get 400 before a route runs.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   await app.register(cookie);
   await app.register(formbody, {
     bodyLimit: BODY_LIMIT_BYTES,

@@ -231,6 +231,25 @@ describe('authorization endpoint', () => {
       assert.ok(callback.searchParams.has('code'), 'the POST request ends with a code');
     });
 
+    // OpenID Connect Core section 3.1.2.1: POST uses form serialization, never JSON.
+    it('rejects bodies other than forms', async () => {
+      const entries = Object.fromEntries(requestEntries(client));
+      const bodies: Array<[string, string]> = [
+        ['application/json', JSON.stringify(entries)],
+        ['text/plain', new URLSearchParams(entries).toString()],
+      ];
+      for (const [contentType, payload] of bodies) {
+        for (const url of ['/authorize', '/end-session']) {
+          const requestsBefore = await countRows(gatehouse, 'authorization_requests');
+          const response = await gatehouse.app.inject({ method: 'POST', url, headers: { 'content-type': contentType }, payload });
+          assert.equal(response.statusCode, 400, `${contentType} at ${url}: 400`);
+          assert.equal(response.headers.location, undefined, `${contentType} at ${url}: no redirect`);
+          assert.match(response.body, /application\/x-www-form-urlencoded/, `${contentType} at ${url}: the page names the form type`);
+          assert.equal(await countRows(gatehouse, 'authorization_requests'), requestsBefore, `${contentType} at ${url}: nothing stored`);
+        }
+      }
+    });
+
     it('redirects POST errors with 303', async () => {
       const response = await gatehouse.app.inject({
         method: 'POST',
