@@ -10,8 +10,8 @@ declare module 'fastify' {
 }
 
 /**
- * Rejects form posts to Gatehouse's pages that a browser marks as coming from another site, by
- * their Origin or Sec-Fetch-Site header. The CSRF tokens already protect these forms; this check
+ * Rejects form posts to Gatehouse's pages that a browser marks as coming from another origin, by
+ * their Origin or Sec-Fetch-Site header (cross-site or same-site). The CSRF tokens already protect these forms; this check
  * stops a cross-site post before any work is done. Requests without either header (older
  * browsers, scripts) are left to the CSRF token.
  */
@@ -26,7 +26,9 @@ export function installSameOriginFormCheck(app: FastifyInstance, context: AppCon
     // Gatehouse's pages send Referrer-Policy: no-referrer, under which browsers send Origin: null
     // even for their own forms, so null proves nothing, while Sec-Fetch-Site still names the site.
     const foreignOrigin = origin !== undefined && origin !== 'null' && origin !== ownOrigin;
-    if (!foreignOrigin && fetchSite !== 'cross-site') return;
+    // A sibling host of the same site (same-site) is another origin as well.
+    const foreignSite = fetchSite === 'cross-site' || fetchSite === 'same-site';
+    if (!foreignOrigin && !foreignSite) return;
     request.log.info({ origin, fetchSite, path: request.routeOptions.url }, 'cross-origin form post rejected');
     return renderErrorPage(context, reply, {
       status: 403,

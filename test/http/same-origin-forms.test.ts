@@ -56,7 +56,13 @@ describe('cross-origin form posts', () => {
     assert.equal(response.statusCode, 403, 'Sec-Fetch-Site: cross-site is rejected whatever the Origin');
   });
 
-  it('accepts a null origin from the same site', async () => {
+  it('rejects a post from a sibling host', async () => {
+    const browser = new BrowserSession(gatehouse.app);
+    const response = await postLogin(browser, await loginForm(browser), { origin: 'null', 'sec-fetch-site': 'same-site' });
+    assert.equal(response.statusCode, 403, 'Sec-Fetch-Site: same-site is another origin');
+  });
+
+  it('accepts a null origin from the same origin', async () => {
     const browser = new BrowserSession(gatehouse.app);
     const response = await postLogin(browser, await loginForm(browser), { origin: 'null', 'sec-fetch-site': 'same-origin' });
     assert.equal(response.statusCode, 303, 'under Referrer-Policy: no-referrer browsers send Origin: null for their own forms');
