@@ -32,6 +32,8 @@ export async function installCors(app: FastifyInstance, context: AppContext): Pr
         origin: permitted ? origin : false,
         methods: ['GET', 'POST'],
         allowedHeaders: ['authorization', 'content-type'],
+        // Browser apps need the Bearer challenge of userinfo and the wait of a 429.
+        exposedHeaders: ['www-authenticate', 'retry-after'],
         // Credentials stay off: these endpoints authenticate with tokens and client secrets, not cookies.
         credentials: false,
         maxAge: 600,

@@ -43,6 +43,15 @@ describe('CORS with configured origins', () => {
     assert.equal(response.headers['access-control-allow-credentials'], undefined, 'credentials are never allowed');
   });
 
+  it('exposes the challenge headers to the configured origin', async () => {
+    const response = await gatehouse.app.inject({ method: 'GET', url: '/userinfo', headers: { origin: SPA_ORIGIN } });
+    assert.equal(response.statusCode, 401, 'no token');
+    assert.equal(response.headers['access-control-allow-origin'], SPA_ORIGIN);
+    const exposed = String(response.headers['access-control-expose-headers']).toLowerCase();
+    assert.match(exposed, /www-authenticate/, 'a browser app can read the Bearer challenge');
+    assert.match(exposed, /retry-after/, 'and the wait of a 429');
+  });
+
   it('serves discovery and JWKS to the configured origin', async () => {
     for (const url of ['/jwks', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
       const response = await gatehouse.app.inject({ method: 'GET', url, headers: { origin: SPA_ORIGIN } });

@@ -33,7 +33,8 @@ async function handle(context: GrantContext): Promise<TokenResponse> {
 
   const redeemed = redemption.code;
   if (redeemed.clientId !== client.id) {
-    throw new InvalidGrant("'code' was not issued to this client", `code of client '${redeemed.clientId}'`);
+    // The same description as for an unknown code, so the response does not confirm that it exists.
+    throw new InvalidGrant("'code' is invalid or expired", `code of client '${redeemed.clientId}'`);
   }
   if (redeemed.expiresAt <= now) throw new InvalidGrant("'code' is invalid or expired", 'expired code');
   if (redeemed.redirectUriSent && redirectUri === undefined) {
