@@ -2,7 +2,7 @@ import { ConfigurationError } from '../config.js';
 import { runAuditCommand } from './audit-commands.js';
 import { runClientCommand } from './client-commands.js';
 import { runGrantCommand } from './grant-commands.js';
-import { CliError } from './output.js';
+import { CliError, escapeForTerminal } from './output.js';
 import { runServe } from './serve.js';
 import { runKeyCommand } from './key-commands.js';
 import { runMigrate } from './migrate.js';
@@ -79,15 +79,15 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof CliError || error instanceof ConfigurationError) {
-      console.error(`gatehouse: ${error.message}`);
+      console.error(`gatehouse: ${escapeForTerminal(error.message)}`);
       if (error instanceof CliError && error.showUsage) console.error(`\n${USAGE}`);
       return 2;
     }
     if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`gatehouse: ${error.message}\n\n${USAGE}`);
+      console.error(`gatehouse: ${escapeForTerminal(error.message)}\n\n${USAGE}`);
       return 2;
     }
-    console.error(`gatehouse: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`gatehouse: ${escapeForTerminal(error instanceof Error ? error.message : String(error))}`);
     return 1;
   }
 }

@@ -32,8 +32,19 @@ export function hasUnprintableCharacters(text: string): boolean {
   return UNPRINTABLE.test(text);
 }
 
-/** Prints rows as aligned columns with a header line. */
-export function printTable(headers: string[], rows: string[][]): void {
+/**
+ * Replaces control characters with visible escapes such as \u001b, so text from requests (an
+ * audit row's client id, say) can neither rewrite the terminal nor forge a line of output.
+ */
+export function escapeForTerminal(text: string): string {
+  return text.replace(/[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu, (character) =>
+    `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Prints rows as aligned columns with a header line, with control characters escaped. */
+export function printTable(headers: string[], rawRows: string[][]): void {
+  const rows = rawRows.map((row) => row.map(escapeForTerminal));
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
   const format = (cells: string[]) =>
     cells
@@ -54,7 +65,17 @@ export async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-/** Parses options strictly: unknown options and stray arguments are errors. */
+/**
+ * Parses options strictly: unknown options, stray arguments and an option given twice (unless it
+ * may repeat) are errors, so a command never acts on one of two values silently.
+ */
 export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
-  return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  const { values, tokens } = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true });
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || options[token.name]?.multiple === true) continue;
+    if (seen.has(token.name)) throw new CliError(`option --${token.name} given more than once`, true);
+    seen.add(token.name);
+  }
+  return values;
 }

@@ -48,6 +48,10 @@ async function readPassword(): Promise<string> {
   if (password.length > MAX_PASSWORD_LENGTH) {
     throw new CliError(`the password must not have more than ${MAX_PASSWORD_LENGTH} characters`);
   }
+  // The login form rejects NUL, and a browser's password field cannot hold a line break.
+  if (/[\u0000-\u001f\u007f]/.test(password)) {
+    throw new CliError('the password must not contain control characters or line breaks; pipe in one line');
+  }
   return password;
 }
 

@@ -94,6 +94,22 @@ describe('gatehouse CLI', () => {
     assert.match(result.stderr, /at least 8 characters/, 'the message states the minimum length');
   });
 
+  it('rejects an option given twice', async () => {
+    const result = await runCli(['user', 'disable', '--username', 'nobody-1', '--username', 'nobody-2']);
+    assertUserError(result, 'two usernames');
+    assert.match(result.stderr, /option --username given more than once/, 'the message names the option');
+  });
+
+  it('rejects passwords a browser cannot send', async () => {
+    for (const password of ['abc\u0000defghijk', '\n'.repeat(9), 'tab\tseparated password']) {
+      const result = await runCli(['user', 'create', '--username', 'unusable', '--password-stdin'], `${password}\n`);
+      assertUserError(result, `password ${JSON.stringify(password)}`);
+      assert.match(result.stderr, /control characters or line breaks/, 'the message names the problem');
+    }
+    const users = JSON.parse((await runCli(['user', 'list', '--json'])).stdout) as Array<{ username: string }>;
+    assert.equal(users.some((user) => user.username === 'unusable'), false, 'no user was created');
+  });
+
   it('rejects names with control characters', async () => {
     const names = ['Red\u001b[31m App', 'Bell\u0007', 'Reversed \u202Eppa'];
     for (const name of names) {
