@@ -11,14 +11,27 @@ export abstract class OAuthError extends Error {
   readonly status: number = 400;
   /** False when the client or redirect_uri cannot be trusted, so the error must not be redirected. */
   readonly redirectable: boolean = true;
+  /** The description, limited to the characters RFC 6749 section 5.2 allows in error_description. */
+  readonly description: string;
 
   constructor(
-    readonly description: string,
+    description: string,
     readonly detail?: string,
   ) {
     super(description);
     this.name = new.target.name;
+    this.description = toDescriptionCharacters(description);
   }
+}
+
+/**
+ * Keeps the characters that error_description may contain (%x20-21 / %x23-5B / %x5D-7E) and
+ * replaces every other one, such as a quote, a backslash, a control character or a non-ASCII
+ * letter that a description quotes from the request, with '?'. This also keeps the
+ * description safe inside a quoted WWW-Authenticate parameter.
+ */
+export function toDescriptionCharacters(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?');
 }
 
 export class InvalidRequest extends OAuthError {

@@ -195,6 +195,15 @@ describe('OpenID Connect', () => {
   });
 
   // OpenID Connect RP-Initiated Logout 1.0 section 2: logout without a valid hint asks the user.
+  it('limits the logout parameters', async () => {
+    const browser = new BrowserSession(gatehouse.app);
+    await authorize(browser, client, alice, { scope: 'openid' });
+    const response = await browser.get(`/end-session?${new URLSearchParams({ state: 's'.repeat(5000) })}`);
+    assert.equal(response.statusCode, 400, 'a 5000-character state is invalid');
+    assert.equal(response.headers.location, undefined, 'nothing is redirected or echoed');
+    assert.equal(await isSignedIn(browser), true, 'the session is intact');
+  });
+
   it('asks before an unverified logout', async () => {
     const bobToken = (await obtainTokens(gatehouse, new BrowserSession(gatehouse.app), client, bob, { scope: 'openid' })).id_token ?? '';
     const browser = new BrowserSession(gatehouse.app);
