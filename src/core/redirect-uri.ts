@@ -28,6 +28,9 @@ export function findRedirectUriProblem(uri: string, policy: RedirectUriPolicy): 
   }
   if (uri.includes('#')) return 'must not contain a fragment';
   if (/[\u0000-\u0020\u007f]/.test(uri)) return 'must not contain spaces or control characters';
+  // Characters RFC 3986 does not allow unencoded. Parsers disagree about a backslash, which
+  // browsers read as '/', so 'https://a.test\\@b.test' names different hosts to different readers.
+  if (/[\\<>"{}|^`]/.test(uri)) return 'must not contain \\, <, >, ", {, }, |, ^ or `';
   if (/%(?:[01][0-9a-f]|7f)/i.test(uri)) return 'must not contain percent-encoded control characters';
   if (hasDotSegment(uri)) return "must not contain '.' or '..' path segments";
   if (FORBIDDEN_SCHEMES.has(parsed.protocol)) return `must not use the '${parsed.protocol}' scheme`;

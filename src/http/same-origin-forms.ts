@@ -22,7 +22,7 @@ export function installSameOriginFormCheck(app: FastifyInstance, context: AppCon
     const config = request.routeOptions.config;
     if (config?.errorFormat !== 'page' || config.allowCrossOriginForm === true) return;
     const origin = request.headers.origin;
-    const fetchSite = request.headers['sec-fetch-site'];
+    const fetchSite = request.headers['sec-fetch-site']?.toLowerCase();
     // Gatehouse's pages send Referrer-Policy: no-referrer, under which browsers send Origin: null
     // even for their own forms, so null proves nothing, while Sec-Fetch-Site still names the site.
     const foreignOrigin = origin !== undefined && origin !== 'null' && origin !== ownOrigin;

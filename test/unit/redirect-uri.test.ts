@@ -122,6 +122,8 @@ describe('findRedirectUriProblem', () => {
     { name: 'a dot segment in a private scheme', uri: 'com.example.app:/../cb', problem: /path segments/ },
     { name: 'an encoded CR LF', uri: 'https://app.example.com/cb%0d%0aSet-Cookie:x=1', problem: /control characters/ },
     { name: 'a space', uri: 'https://app.example.com/my callback', problem: /spaces or control/ },
+    { name: 'a backslash before user information', uri: 'https://app.example.com\\@evil.example/cb', problem: /must not contain \\/ },
+    { name: 'markup', uri: 'https://app.example.com/cb?<script>', problem: /must not contain \\/ },
     {
       name: 'an overlong URI',
       uri: `https://app.example.com/${'a'.repeat(MAX_REDIRECT_URI_LENGTH)}`,
