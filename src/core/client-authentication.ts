@@ -31,9 +31,11 @@ export function extractClientCredentials(
 ): PresentedClientCredentials {
   const bodyClientId = body.get('client_id');
   const bodySecret = body.get('client_secret');
+  // RFC 7521 assertions are a method of their own, which Gatehouse does not support.
+  const assertion = body.has('client_assertion') || body.has('client_assertion_type');
 
   if (authorizationHeader !== undefined && /^basic /i.test(authorizationHeader)) {
-    if (bodySecret !== undefined) {
+    if (bodySecret !== undefined || assertion) {
       throw new InvalidRequest('the client must use only one authentication method');
     }
     const { clientId, secret } = decodeBasicCredentials(authorizationHeader.slice(6).trim());
@@ -45,6 +47,9 @@ export function extractClientCredentials(
 
   if (bodyClientId === undefined) {
     throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, 'no client credentials in the request');
+  }
+  if (assertion) {
+    throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED, 'client assertions are not supported');
   }
   if (bodySecret !== undefined) {
     return { clientId: bodyClientId, secret: bodySecret, method: 'client_secret_post' };

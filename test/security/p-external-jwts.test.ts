@@ -8,7 +8,7 @@ import { authorizationUrl, authorize, exchangeCode } from '../support/flows.js';
 import { startTestGatehouse, type TestClient, type TestGatehouse, type TestUser } from '../support/gatehouse.js';
 import { assertTokenError, issuedRowCounts, tokenSetOf } from '../support/oauth-checks.js';
 import { countRows } from '../support/rows.js';
-import { postTokenForm } from '../support/token-requests.js';
+import { basicAuthorization, postTokenForm } from '../support/token-requests.js';
 
 const base64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
@@ -136,6 +136,8 @@ describe('JWTs from outside', () => {
     };
     assertTokenError(await postTokenForm(gatehouse, form), 401, 'invalid_client', 'assertion alone');
     assertTokenError(await postTokenForm(gatehouse, { ...form, client_id: client.clientId }), 401, 'invalid_client', 'assertion with client_id');
+    const withBasic = await postTokenForm(gatehouse, form, { headers: { authorization: basicAuthorization(client.clientId, client.secret ?? '') } });
+    assertTokenError(withBasic, 400, 'invalid_request', 'an assertion besides Basic is a second method');
     assert.deepEqual(await issuedRowCounts(gatehouse), before, 'nothing was issued');
   });
 
