@@ -3,7 +3,7 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { parse as parseQueryString } from 'node:querystring';
-import { answerClientError } from './client-errors.js';
+import { answerClientError, answerFrameworkError } from './client-errors.js';
 import type { AppContext } from './context.js';
 import { installCors } from './cors.js';
 import { installErrorHandlers, TOO_MANY_FORM_FIELDS } from './errors.js';
@@ -85,6 +85,7 @@ export async function buildApp(context: AppContext, options: BuildAppOptions = {
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   });
 
   // OAuth and the pages take form bodies only (RFC 6749 section 3.1, OpenID Connect Core section

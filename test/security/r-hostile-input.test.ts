@@ -99,6 +99,17 @@ describe('hostile input', () => {
     assert.equal(({} as Record<string, unknown>).admin, undefined, 'no prototype pollution');
   });
 
+  it('rejects invalid encodings in the path', async () => {
+    for (const path of ['/%C0%80', '/login%FF', '/authorize/%ED%A0%80', '/%ZZ', '/%']) {
+      const response = await gatehouse.app.inject({ method: 'GET', url: path });
+      assertClientError(response, path);
+      assert.equal(response.json().error, 'invalid_request', `${path}: invalid_request`);
+      assert.equal(response.headers['cache-control'], 'no-store', `${path}: not cached`);
+      assert.equal(response.headers['x-content-type-options'], 'nosniff', `${path}: nosniff`);
+      assert.match(String(response.headers['content-security-policy']), /frame-ancestors 'none'/, `${path}: a CSP`);
+    }
+  });
+
   it('rejects invalid encodings', async () => {
     const encodings = ['%FF', '%C3%28', '%zz', '%', '%C0%AF', 'a%00b'];
     for (const encoded of encodings) {
