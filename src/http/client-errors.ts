@@ -3,12 +3,12 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
- * Responds to a request that Node's HTTP parser rejected before Fastify saw it (a malformed request
- * line, headers over the size limit, a request that timed out) with an OAuth-style JSON error,
- * so every error body Gatehouse sends has the same shape.
+ * Responds to a request that Node's HTTP parser rejected before Fastify saw it: a malformed
+ * request line, headers over the size limit, or a request that timed out. The response is an
+ * OAuth-style JSON error, so every error body Gatehouse sends has the same shape.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  // Nobody reads a response on a reset connection.
+  // A reset connection has no reader for a response.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
 
   let status = 400;
