@@ -1,4 +1,10 @@
-import { GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS, type GrantType, type TokenEndpointAuthMethod } from '../core/client.js';
+import {
+  DEVICE_CODE_GRANT_TYPE,
+  GRANT_TYPES,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type GrantType,
+  type TokenEndpointAuthMethod,
+} from '../core/client.js';
 import { DEFAULT_SIGNING_ALGORITHM, isSigningAlgorithm, SIGNING_ALGORITHMS } from '../core/oidc/algorithms.js';
 import { findRedirectUriProblem } from '../core/redirect-uri.js';
 import { RESOURCE_SERVER_ID_PREFIX } from '../core/resource-indicator.js';
@@ -70,11 +76,15 @@ export function parseClientRegistration(
   if (!isSigningAlgorithm(idTokenAlg)) {
     throw new CliError(`unsupported --id-token-signed-response-alg '${idTokenAlg}': use ${SIGNING_ALGORITHMS.join(', ')}`);
   }
-  const grantTypes = (options['grant-type'] ?? defaultGrantTypes()) as GrantType[];
+  const grantTypes = [...new Set(options['grant-type'] ?? defaultGrantTypes())] as GrantType[];
   for (const grantType of grantTypes) {
     if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
       throw new CliError(`unsupported --grant-type '${grantType}': use ${GRANT_TYPES.join(', ')}`);
     }
+  }
+  const issuesRefreshTokens = grantTypes.some((grantType) => grantType === 'authorization_code' || grantType === DEVICE_CODE_GRANT_TYPE);
+  if (grantTypes.includes('refresh_token') && !issuesRefreshTokens) {
+    throw new CliError('--grant-type refresh_token needs authorization_code or the device code grant, which issue refresh tokens');
   }
   if (isPublic && grantTypes.includes('client_credentials')) {
     throw new CliError('a --public client cannot use client_credentials: it has no secret to authenticate with');
@@ -92,7 +102,8 @@ export function parseClientRegistration(
     if (problem !== undefined) throw new CliError(`invalid --post-logout-redirect-uri '${uri}': it ${problem}`);
   }
 
-  const scopes = options.scope === undefined ? Object.keys(BUILTIN_SCOPES) : options.scope.split(/\s+/).filter(Boolean);
+  const scopes = options.scope === undefined ? Object.keys(BUILTIN_SCOPES) : options.scope.split(' ').filter(Boolean);
+  if (scopes.length === 0) throw new CliError('--scope must name at least one scope');
   for (const scope of scopes) {
     if (!isValidScopeToken(scope)) throw new CliError(`invalid scope '${scope}' in --scope`);
   }

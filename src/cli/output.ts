@@ -20,8 +20,9 @@ const UNPRINTABLE = /[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
  * name on the consent page.
  */
 export function readDisplayName(value: string | undefined, option = '--name'): string {
-  const name = value?.trim();
-  if (name === undefined || name === '') throw new CliError(`missing required option ${option}`, true);
+  if (value === undefined) throw new CliError(`missing required option ${option}`, true);
+  const name = value.trim();
+  if (name === '') throw new CliError(`${option} must not be empty`);
   if (name.length > MAX_NAME_LENGTH) throw new CliError(`${option} must not be longer than ${MAX_NAME_LENGTH} characters`);
   if (UNPRINTABLE.test(name)) throw new CliError(`${option} must not contain control characters`);
   return name;

@@ -94,6 +94,20 @@ describe('gatehouse CLI', () => {
     assert.match(result.stderr, /at least 8 characters/, 'the message states the minimum length');
   });
 
+  it('rejects clients that could never work', async () => {
+    const base = ['client', 'create', '--name', 'Unusable', '--redirect-uri', 'https://app.example.com/cb'];
+    const refreshOnly = await runCli([...base, '--grant-type', 'refresh_token']);
+    assertUserError(refreshOnly, 'refresh_token alone');
+    assert.match(refreshOnly.stderr, /needs authorization_code or the device code grant/, 'the message names the missing grant');
+    const noScope = await runCli([...base, '--scope', ' ']);
+    assertUserError(noScope, 'an empty scope');
+    assert.match(noScope.stderr, /at least one scope/, 'the message names the problem');
+    const emptyName = await runCli(['client', 'create', '--name', ' ', '--redirect-uri', 'https://app.example.com/cb']);
+    assert.match(emptyName.stderr, /--name must not be empty/, 'an empty name is named as such');
+    const clients = JSON.parse((await runCli(['client', 'list', '--json'])).stdout) as Array<{ name: string }>;
+    assert.equal(clients.some((client) => client.name === 'Unusable'), false, 'no client was created');
+  });
+
   it('rejects an option given twice', async () => {
     const result = await runCli(['user', 'disable', '--username', 'nobody-1', '--username', 'nobody-2']);
     assertUserError(result, 'two usernames');
