@@ -24,7 +24,13 @@ export async function runServe(args: string[]): Promise<number> {
   }
 
   warnOnIssuerPortMismatch(app.log, config.issuer, config.port);
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // Close the database pool and timers, or the process lingers until idle connections time out.
+    await gatehouse.close().catch(() => undefined);
+    throw error;
+  }
   app.log.info({ issuer: config.issuer, database: redactDatabaseUrl(config.databaseUrl) }, 'gatehouse started');
 
   await new Promise<void>((resolve) => {
