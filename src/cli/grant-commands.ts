@@ -21,7 +21,13 @@ export async function runGrantCommand(args: string[]): Promise<number> {
 /** Finds a user by username, or else by id. */
 async function findUser(db: Kysely<Database>, user: string | undefined): Promise<UserRow> {
   if (user === undefined) throw new CliError('missing required option --user', true);
-  const found = (await findUserByUsername(db, user)) ?? (await findUserById(db, user));
+  const byUsername = await findUserByUsername(db, user);
+  const byId = await findUserById(db, user);
+  // A username may spell another user's id; acting on either one could hit the wrong account.
+  if (byUsername !== undefined && byId !== undefined && byUsername.id !== byId.id) {
+    throw new CliError(`'${user}' is the username of one user and the id of another: give the other user's username`);
+  }
+  const found = byUsername ?? byId;
   if (found === undefined) throw new CliError(`no user with username or id '${user}'`);
   return found;
 }
