@@ -16,8 +16,8 @@ const UNPRINTABLE = /[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 
 /**
  * Checks a display name that pages and `list` commands show: required, at most 200 characters,
- * and without control characters, which could rewrite an operator's terminal or disguise the
- * name on the consent page.
+ * and without control characters. Such characters could rewrite an operator's terminal or
+ * disguise the name on the consent page.
  */
 export function readDisplayName(value: string | undefined, option = '--name'): string {
   if (value === undefined) throw new CliError(`missing required option ${option}`, true);
@@ -38,7 +38,7 @@ export function hasUnprintableCharacters(text: string): boolean {
  * audit row's client id, say) can neither rewrite the terminal nor forge a line of output.
  */
 export function escapeForTerminal(text: string): string {
-  return text.replace(/[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu, (character) =>
+  return text.replace(new RegExp(UNPRINTABLE.source, 'gu'), (character) =>
     `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

@@ -4,6 +4,7 @@ import type { AppContext } from './context.js';
 
 /** Client ids longer than this are rejected before any lookup, so they get no counter row either. */
 const MAX_COUNTED_CLIENT_ID_LENGTH = 256;
+const CLIENT_AUTH_WINDOW_SECONDS = 15 * 60;
 
 /**
  * A fixed 15-minute window per client_id and client address, as for login failures. Counting per
@@ -11,7 +12,17 @@ const MAX_COUNTED_CLIENT_ID_LENGTH = 256;
  * elsewhere. Counters live in the database, so the limit holds across every Gatehouse process.
  */
 function clientAuthenticationLimit(context: AppContext): RateLimit {
-  return { name: 'client-auth', maxAttempts: context.config.clientAuthMaxFailures, windowSeconds: 15 * 60 };
+  return { name: 'client-auth', maxAttempts: context.config.clientAuthMaxFailures, windowSeconds: CLIENT_AUTH_WINDOW_SECONDS };
+}
+
+/**
+ * Reserves room in the audit table for one failed authentication from `address`. Invented client
+ * ids each get their own failure counter, so one address may store at most five times the
+ * per-client limit of failures in a window, whatever ids it sends. Returns false past that.
+ */
+export async function reserveFailureAuditRow(context: AppContext, address: string): Promise<boolean> {
+  const limit = { name: 'client-auth-audit', maxAttempts: context.config.clientAuthMaxFailures * 5, windowSeconds: CLIENT_AUTH_WINDOW_SECONDS };
+  return (await reserveAttempt(context.db, limit, address, context.clock.now())).allowed;
 }
 
 /**

@@ -15,10 +15,13 @@ import {
 } from '../core/params.js';
 import { RESOURCE_SERVER_ID_PREFIX } from '../core/resource-indicator.js';
 import { findClient } from '../storage/clients.js';
-import { reserveAttempt, type RateLimit } from '../storage/rate-limits.js';
 import { findResourceServer } from '../storage/resource-servers.js';
 import { recordAuditEvent } from '../storage/audit-events.js';
-import { checkClientAuthenticationAllowed, countClientAuthenticationFailure } from './client-auth-throttle.js';
+import {
+  checkClientAuthenticationAllowed,
+  countClientAuthenticationFailure,
+  reserveFailureAuditRow,
+} from './client-auth-throttle.js';
 import type { AppContext } from './context.js';
 
 const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
@@ -76,11 +79,6 @@ export async function authenticateClientRequest(
   }
 }
 
-/** Stored failed authentications per client address in 15 minutes: five times the per-client limit. */
-function auditBudget(context: AppContext): RateLimit {
-  return { name: 'client-auth-audit', maxAttempts: context.config.clientAuthMaxFailures * 5, windowSeconds: 15 * 60 };
-}
-
 /**
  * True when the id names a registered resource server. A client id created before client ids
  * avoided the resource server prefix may carry it too, so the prefix alone does not decide.
@@ -101,10 +99,8 @@ export async function recordAuthenticationFailure(
   error: InvalidClient,
 ): Promise<void> {
   if (presentedId !== undefined) await countClientAuthenticationFailure(context, presentedId, request.ip);
-  // Invented client ids each get their own failure counter, so the audit rows of one address are
-  // bounded separately: past the budget, failures are still logged but no longer stored.
-  const budget = await reserveAttempt(context.db, auditBudget(context), request.ip, context.clock.now());
-  if (!budget.allowed) return;
+  // Past the address's budget, failures are still logged but no longer stored.
+  if (!(await reserveFailureAuditRow(context, request.ip))) return;
   await recordAuditEvent(context.db, {
     type: 'client_authentication_failed',
     clientId: presentedId ?? null,

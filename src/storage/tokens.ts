@@ -98,7 +98,6 @@ export class KyselyTokenStore implements TokenStore {
     const family = await findFamilyState(this.db, consumed.family_id);
     // The user removed the app, or an administrator disabled the user, after the code was issued.
     if (family.revokedAt !== null || family.userDisabled) return { outcome: 'withdrawn' };
-    const familyExpiresAt = family.expiresAt;
     return {
       outcome: 'redeemed',
       code: {
@@ -113,7 +112,7 @@ export class KyselyTokenStore implements TokenStore {
         claims: deserializeClaimsRequest(consumed.claims),
         authTime: consumed.auth_time,
         expiresAt: consumed.expires_at,
-        familyExpiresAt,
+        familyExpiresAt: family.expiresAt,
         resource: consumed.resource,
       },
     };
@@ -169,7 +168,6 @@ export class KyselyTokenStore implements TokenStore {
 
     const family = await findFamilyState(this.db, used.family_id);
     if (family.userDisabled) return { outcome: 'invalid', reason: 'the user account is disabled' };
-    const familyExpiresAt = family.expiresAt;
     return {
       outcome: 'rotated',
       token: {
@@ -178,7 +176,7 @@ export class KyselyTokenStore implements TokenStore {
         userId: used.user_id,
         scopes: parseStringList(used.scopes),
         expiresAt: used.expires_at,
-        familyExpiresAt,
+        familyExpiresAt: family.expiresAt,
         authTime: used.auth_time,
         claims: deserializeClaimsRequest(used.claims),
         resource: used.resource,

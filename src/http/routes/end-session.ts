@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Client } from '../../core/client.js';
-import { collectParameters, entriesOf, MAX_PARAMETER_LENGTH, type Parameters } from '../../core/params.js';
+import { OAuthError } from '../../core/errors.js';
+import { checkParameterLengths, collectParameters, entriesOf, type Parameters } from '../../core/params.js';
 import { findClient } from '../../storage/clients.js';
 import { csrfToken, endSession, isValidCsrfToken, loadSession } from '../browser.js';
 import type { AppContext } from '../context.js';
@@ -88,10 +89,11 @@ async function confirmEndSession(context: AppContext, request: FastifyRequest, r
 
 /** Validates the parameters of a logout request. Throws InvalidLogoutRequest with the reason. */
 async function readLogoutRequest(context: AppContext, parameters: Parameters): Promise<LogoutRequest> {
-  for (const [name, value] of parameters) {
-    if (value.length > MAX_PARAMETER_LENGTH) {
-      throw new InvalidLogoutRequest(`'${name}' must not be longer than ${MAX_PARAMETER_LENGTH} characters`);
-    }
+  try {
+    checkParameterLengths(parameters);
+  } catch (error) {
+    if (error instanceof OAuthError) throw new InvalidLogoutRequest(error.description);
+    throw error;
   }
   const clientId = parameters.get('client_id');
   const redirectUri = parameters.get('post_logout_redirect_uri');
