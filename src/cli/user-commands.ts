@@ -50,7 +50,7 @@ async function readPassword(): Promise<string> {
   }
   // The login form rejects NUL, and a browser's password field cannot hold a line break.
   if (/[\u0000-\u001f\u007f]/.test(password)) {
-    throw new CliError('the password must not contain control characters or line breaks; pipe in one line');
+    throw new CliError('the password must not contain control characters or line breaks: pipe in one line');
   }
   return password;
 }

@@ -88,8 +88,8 @@ export function respondToClient(
 export function installErrorHandlers(app: FastifyInstance, context: AppContext): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     if (isClientAbort(error, request)) {
-      // The client closed the connection while sending the body: nobody reads the response, and
-      // the database is fine, so this is neither an outage nor a server fault.
+      // The client closed the connection while sending the body. No reader is left for the
+      // response and the database is fine, so this is neither an outage nor a server fault.
       request.log.info('request aborted by the client');
       return reply.status(400).send();
     }
@@ -133,7 +133,7 @@ export function installErrorHandlers(app: FastifyInstance, context: AppContext):
   });
 }
 
-/** Paths that programs call; a wrong method there gets JSON, and on the pages an HTML page. */
+/** Paths that programs call. A wrong method there gets JSON, and on the pages it gets an HTML page. */
 const API_PATHS = new Set(['/token', '/revoke', '/introspect', '/userinfo', '/device_authorization', '/jwks']);
 
 function isApiPath(url: string): boolean {

@@ -95,7 +95,7 @@ const CRAFTED_JWT_HEADERS: Array<Record<string, unknown>> = [
   { alg: 'ES256', crit: ['exp'], kid: 'x' },
 ];
 
-/** A compact JWS with the given header, a small payload and a short fake signature. */
+/** Builds a compact JWS with the given header, a small payload and a short fake signature. */
 function craftedJwt(header: Record<string, unknown>): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode(header)}.${encode({ sub: 'x', aud: 'y' })}.AAAA`;

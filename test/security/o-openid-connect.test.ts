@@ -154,7 +154,7 @@ describe('OpenID Connect', () => {
     assert.equal(await countRows(gatehouse, 'authorization_codes'), codes, 'no code row');
   });
 
-  // OpenID Connect Core section 5.5.1: a requested `sub` value names the only user who may answer.
+  // OpenID Connect Core section 5.5.1: a requested `sub` value names the only user the request may be completed for.
   it("does not answer for another user's sub", async () => {
     const browser = new BrowserSession(gatehouse.app);
     await authorize(browser, client, alice, { scope: 'openid' });

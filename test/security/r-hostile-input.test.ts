@@ -76,7 +76,7 @@ describe('hostile input', () => {
     assertClientError(await postRaw(gatehouse, '/token', many, basic), '10,000 parameters');
     assert.ok(Date.now() - started < 2000, 'answered within 2 s');
 
-    // The limit rejects the whole form; dropping the extra fields would let the request pass.
+    // The limit rejects the whole form, because dropping the extra fields would let the request pass.
     const tooMany = await postRaw(gatehouse, '/token', `grant_type=client_credentials${'&a=b'.repeat(100)}`, basic);
     assertClientError(tooMany, '101 fields');
     assert.match(tooMany.json().error_description, /more than 100 fields/, 'the description names the limit');
@@ -231,7 +231,7 @@ describe('raw connections', () => {
     });
   }
 
-  it('answers malformed HTTP with an OAuth error', async () => {
+  it('rejects malformed HTTP with an OAuth error', async () => {
     const cases: Array<[string, string, RegExp]> = [
       ['a broken request line', 'GET /token HTTP/9.9 extra\r\n\r\n', /^HTTP\/1\.1 400 /],
       ['a header without a colon', 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nbroken header\r\n\r\n', /^HTTP\/1\.1 400 /],
